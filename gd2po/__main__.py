@@ -1,0 +1,3 @@
+from gd2po.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Evaluation: read a run's final model, generate greedily, score, write ``RUN_DIR/eval.json``."""

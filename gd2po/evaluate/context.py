@@ -1,0 +1,79 @@
+"""What every benchmark receives, and how ``eval.json`` is written."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from gd2po.errors import UserError
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalContext:
+    """One evaluation request.
+
+    ``run_config`` is the run's resolved ``config.yaml`` as a plain dict; ``limit`` caps the number
+    of examples per dataset (``None``: the full set); ``backend`` is ``auto``, ``transformers`` or
+    ``vllm``; ``work_dir`` is a scratch folder inside the run dir for benchmark files.
+    """
+
+    run_dir: Path
+    model_dir: Path
+    run_config: dict[str, Any]
+    backend: str = "auto"
+    limit: int | None = None
+    batch_size: int = 16
+    work_dir: Path | None = None
+
+    def task_and_options(self):
+        """The run's task object and its options, rebuilt from the resolved run config."""
+        from gd2po.tasks import get_task
+
+        task_section = dict(self.run_config.get("task") or {})
+        name = task_section.pop("name", None)
+        if name is None:
+            raise UserError(f"{self.run_dir / 'config.yaml'}: task.name is missing")
+        task = get_task(name)
+        known = task.option_fields()
+        return task, task.Options(**{k: v for k, v in task_section.items() if k in known})
+
+    @property
+    def seed(self) -> int:
+        return int(self.run_config.get("seed", 0))
+
+
+Benchmark = Callable[[EvalContext], dict[str, float]]
+
+
+def load_run(run_dir: Path) -> tuple[dict[str, Any], Path]:
+    """The resolved config and the final model dir of a run; clear errors when either is missing."""
+    config_path = run_dir / "config.yaml"
+    model_dir = run_dir / "model"
+    if not config_path.is_file():
+        raise UserError(f"{config_path}: not found; is {run_dir} a run dir written by `python -m gd2po train`?")
+    if not (model_dir / "config.json").is_file():
+        raise UserError(f"{model_dir}: no final model (config.json missing); finish or resume the training run first")
+    if not any((model_dir / name).is_file() for name in ("tokenizer.json", "tokenizer_config.json")):
+        raise UserError(f"{model_dir}: no tokenizer files; save the tokenizer with the model (save_pretrained)")
+    with open(config_path) as handle:
+        return yaml.safe_load(handle) or {}, model_dir
+
+
+def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
+    """Write JSON to ``path`` through a temporary file in the same folder, so no partial file exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(payload, handle, indent=2, sort_keys=True)
+            handle.write("\n")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
