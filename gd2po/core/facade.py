@@ -206,7 +206,7 @@ def advantages_from_batch(
     if options.overlong is not None:
         spec = options.overlong
         penalty = overlong_penalty_verl(batch.lengths, spec.max_length, spec.buffer, spec.factor)
-        rewards = torch.cat([rewards, penalty.unsqueeze(1)], dim=1)
+        rewards = torch.cat([rewards, penalty.to(rewards.dtype).unsqueeze(1)], dim=1)
         valid = torch.cat([valid, torch.ones_like(valid[:, :1])], dim=1)
         weights = torch.cat([weights, weights.new_ones(1)])
 
