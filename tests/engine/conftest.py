@@ -1,0 +1,43 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+for _name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+    os.environ[_name] = "1"
+
+REPO = Path(__file__).resolve().parents[2]
+SMOKE = REPO / "config" / "runs" / "smoke.yaml"
+TIMING_KEYS = ("time/step_s",)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A tiny Qwen2 warm-started on the toy task (built once per session, a few seconds)."""
+    from gd2po.models.prepare import prepare_model
+
+    out = tmp_path_factory.mktemp("models") / "toy-tiny"
+    prepare_model("toy", out, seed=0, size="tiny", warmstart_steps=150)
+    return out
+
+
+def smoke_config(model: Path, *sets: str):
+    from gd2po import config
+
+    return config.load(SMOKE, [f"model.path={model}", "logging.save_steps=1000", *sets])
+
+
+def read_metrics(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines()]
+
+
+def without_timing(rows: list[dict]) -> list[dict]:
+    return [{k: v for k, v in row.items() if k not in TIMING_KEYS} for row in rows]
+
+
+def gd2po(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    """`python -m gd2po ARGS` in a subprocess, from the repository root."""
+    return subprocess.run([sys.executable, "-m", "gd2po", *args], capture_output=True, text=True, cwd=REPO, **kwargs)
