@@ -86,7 +86,7 @@ def response_mask_tensor(response_mask: Tensor | Sequence, batch_size: int, dtyp
     mask = torch.as_tensor(response_mask)
     if mask.dim() != 2 or mask.shape[0] != batch_size:
         raise ValueError(f"response_mask: expected shape (B, T) with B = {batch_size}, got {tuple(mask.shape)}")
-    if mask.dtype != torch.bool and not bool(((mask == 0) | (mask == 1)).all()):
+    if mask.dtype != torch.bool and bool(torch.count_nonzero(mask * (1 - mask))):  # m(1 − m) = 0 iff m ∈ {0, 1}
         raise ValueError("response_mask: expected entries 0 or 1 only")
     return mask.to(dtype)
 

@@ -200,3 +200,16 @@ def test_kappa_differences_between_groups_survive_whitening():
     reweight_only = compute_advantages("gd2po_snr", rewards, ids, full_mask(8, 3), tau=1.0, apply_filter=False)
     assert bool(reweight_only.keep.all())
     assert reweight_only.diagnostics["conflict_rate"] == full.diagnostics["conflict_rate"] > 0
+
+
+@pytest.mark.parametrize("size", [3, 5, 7, 8])
+def test_tied_rewards_give_exactly_zero_despite_float32_rounding(size):
+    """§2.2: a reward constant within a group has A = 0. In float32, n·x / n need not be x (n · 0.1 / n),
+    and a naive mean then yields z-scores of order ulp / 1e-6 ≈ 0.1 and spurious sign conflicts."""
+    tied = [0.1, 0.7, 1.3, 2.9, 0.3]
+    rewards = torch.tensor([tied[:2]] * size + [[1.0, 0.0], [0.0, 1.0]], dtype=torch.float32)
+    ids = [0] * size + [1, 1]
+    sequence = compute_advantages("gdpo", rewards, ids, full_mask(size + 2, 2), whitening="none")
+    assert torch.all(sequence.sequence_advantages[:size] == 0)
+    hard = compute_advantages("gd2po_hard", torch.tensor([tied[2:4]] * size + [[0.0, 1.0], [1.0, 0.0]]), ids, full_mask(size + 2, 2))
+    assert bool(hard.keep[:size].all())
