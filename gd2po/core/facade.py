@@ -61,6 +61,21 @@ METHOD_OPTIONS = {
 }
 
 
+OPTION_NAMES = (
+    "tau",
+    "snr_eps",
+    "reward_weights",
+    "whitening",
+    "scale_by_std",
+    "filter_rule",
+    "apply_filter",
+    "reweight",
+    "nan_policy",
+    "dynamic_sampling_metric",
+    "overlong",
+)
+
+
 @dataclass(frozen=True)
 class AdvantageResult:
     """advantages: (B, T) token advantages in the rewards' float dtype, 0 outside the response mask.
@@ -188,6 +203,9 @@ def compute_advantages(
         | "none"), scale_by_std, filter_rule ("code" | "paper"), apply_filter, reweight,
         nan_policy ("raise" | "missing"), dynamic_sampling_metric, overlong
     """
+    unknown = sorted(set(options) - set(OPTION_NAMES))
+    if unknown:
+        raise ValueError(f"option {unknown[0]!r} is unknown; allowed options: {', '.join(OPTION_NAMES)}")
     resolved = resolve_options(method, **options)
     batch = prepare_batch(rewards, group_ids, response_mask, resolved.nan_policy)
     return advantages_from_batch(resolved, batch, reward_names)

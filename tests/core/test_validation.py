@@ -48,6 +48,11 @@ def test_bad_input_names_the_argument(method, rewards, group_ids, mask, options,
         compute_advantages(method, rewards, group_ids, mask, **options)
 
 
+def test_unknown_option_lists_the_allowed_ones():
+    with pytest.raises(ValueError, match=r"option 'threshold' is unknown; allowed options: tau, snr_eps"):
+        compute_advantages("gd2po_snr", REWARDS, IDS, MASK, threshold=0.8)
+
+
 def test_reward_names_must_match_the_columns():
     with pytest.raises(ValueError, match=r"reward_names: expected 2 names"):
         compute_advantages("dapo", REWARDS, IDS, MASK, reward_names=["correctness"])
