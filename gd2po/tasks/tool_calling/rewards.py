@@ -23,6 +23,7 @@ import re
 from collections import Counter
 from typing import Any, Callable
 
+from gd2po.errors import UserError
 from gd2po.tasks.base import completion_text
 
 REWARD_NAMES = ("correctness", "length", "format")
@@ -80,26 +81,29 @@ class RewardOptions:
         names = [name.strip() for name in str(self.rewards).split(",") if name.strip()]
         unknown = [name for name in names if name not in REWARD_NAMES]
         if unknown or not names or len(set(names)) != len(names):
-            raise ValueError(
+            raise UserError(
                 f"task.rewards={self.rewards!r}: expected distinct names from {', '.join(REWARD_NAMES)}, "
                 "e.g. 'correctness,length' or 'correctness,length,format'"
             )
         return names
 
+    def __post_init__(self) -> None:
+        self.validate()
+
     def validate(self) -> None:
-        """Raise ValueError naming the bad field."""
+        """Raise UserError naming the bad field."""
         self.reward_list()
         if self.correctness_granularity not in GRANULARITIES:
-            raise ValueError(
+            raise UserError(
                 f"task.correctness_granularity={self.correctness_granularity!r}: allowed: {', '.join(GRANULARITIES)}"
             )
         if not self.correctness_max > 0:
-            raise ValueError(f"task.correctness_max={self.correctness_max}: expected a positive number")
+            raise UserError(f"task.correctness_max={self.correctness_max}: expected a positive number")
         for name in ("length_target_words", "length_schedule_start_words", "length_schedule_end_words"):
             if not getattr(self, name) > 0:
-                raise ValueError(f"task.{name}={getattr(self, name)}: expected a positive number of words")
+                raise UserError(f"task.{name}={getattr(self, name)}: expected a positive number of words")
         if self.length_schedule_steps < 1:
-            raise ValueError(f"task.length_schedule_steps={self.length_schedule_steps}: expected a positive integer")
+            raise UserError(f"task.length_schedule_steps={self.length_schedule_steps}: expected a positive integer")
 
     def length_target(self, step: int) -> float:
         """The official schedule: ``(end - start) * step / steps + start``, not capped after ``steps``."""
@@ -250,8 +254,6 @@ def reward_functions(options: RewardOptions) -> list[Callable[..., list[float]]]
     Each takes the dataset's ``ground_truth`` column; the length schedule reads the step from TRL's
     ``trainer_state`` keyword.
     """
-    options.validate()
-
     def step_of(trainer_state: Any) -> int:
         return int(getattr(trainer_state, "global_step", 0) or 0)
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gd2po.errors import UserError
 from gd2po.tasks.tool_calling import RewardOptions, reward_functions, score_response
 from gd2po.tasks.tool_calling.rewards import correctness_reward, length_reward
 
@@ -89,10 +90,12 @@ def test_reward_functions_follow_options_order_and_step_schedule():
 
 
 def test_bad_options_name_the_field():
-    with pytest.raises(ValueError, match="task.rewards"):
-        reward_functions(RewardOptions(rewards="correctness,speed"))
-    with pytest.raises(ValueError, match="task.correctness_granularity"):
-        reward_functions(RewardOptions(correctness_granularity="fine"))
+    with pytest.raises(UserError, match="task.rewards"):
+        RewardOptions(rewards="correctness,speed")
+    with pytest.raises(UserError, match="task.correctness_granularity"):
+        RewardOptions(correctness_granularity="fine")
+    with pytest.raises(UserError, match="task.length_target_words"):
+        RewardOptions(length_target_words=0)
 
 
 TAGS = ["<think>", "</think>", "<tool_call>", "</tool_call>", "<response>", "</response>", "\n", " "]
