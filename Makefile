@@ -20,10 +20,18 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed
 
+# BFCL v3 (bfcl-eval 2025.8.6.2) pins numpy 1.26, so it lives in its own lite venv without torch;
+# the suite talks to it through a subprocess (GD2PO_EVAL_PYTHON overrides its python).
+$(EVAL_VENV)/.installed: requirements/eval-lite.txt gd2po/evaluate/bfcl/setup_env.sh
+	PYTHON=$(PYTHON) bash gd2po/evaluate/bfcl/setup_env.sh $(EVAL_VENV)
+	touch $@
+
+setup-eval: $(EVAL_VENV)/.installed
+
 demo: setup
 	$(BIN)/snakemake --cores all
 
-test: setup
+test: setup setup-eval
 	$(BIN)/python -m pytest
 
 bench: setup
