@@ -25,6 +25,7 @@ include: "workflow/rules/common.smk"
 
 validate_config("workflow/schemas/config.schema.yaml")
 check_references()
+use_snakemake_environment()
 
 
 wildcard_constraints:

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shlex
+import sys
 from typing import NamedTuple
 
 import yaml
@@ -17,6 +18,15 @@ from snakemake.utils import validate
 RUN_DIR = "results/{suite}/{setting}/{variant}/seed{seed}"
 MODEL_DIR = "resources/models/{suite}/{setting}"
 BASE_VARIANT = "base"
+
+
+def use_snakemake_environment():
+    """Jobs run `python` from the environment that runs Snakemake, activated or not (`make demo`
+    calls .venv/bin/snakemake directly). Under `--sdm conda` each rule's own environment decides."""
+    from snakemake_interface_executor_plugins.settings import DeploymentMethod
+
+    if DeploymentMethod.CONDA not in workflow.deployment_settings.deployment_method:
+        shell.prefix(f'export PATH={shlex.quote(os.path.dirname(sys.executable))}:"$PATH"; ')
 
 
 class Run(NamedTuple):
@@ -41,14 +51,14 @@ def validate_config(schema):
     """
     import jsonschema
 
-    try:
-        validate(config, os.path.join(workflow.basedir, schema))
-    except WorkflowError as error:
-        cause = next((arg for arg in error.args if isinstance(arg, jsonschema.ValidationError)), None)
-        if cause is None:
-            raise
-        key = ".".join(str(part) for part in cause.absolute_path) or "(top level)"
-        raise config_error(key, f"{cause.message} (schema: {schema})") from None
+    path = os.path.join(workflow.basedir, schema)
+    with open(path) as handle:
+        validator = jsonschema.Draft202012Validator(yaml.safe_load(handle))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is not None:
+        key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+        raise config_error(key, f"{error.message} (schema: {schema})")
+    validate(config, path)
 
 
 def variant_spec(name):
@@ -94,17 +104,9 @@ def check_references():
             raise config_error(f"ablations.{name}.variants", "`base` is evaluated with the comparison grid only")
 
 
-def all_runs():
-    """Every training run of the config, deduplicated: the comparison grid, base rows and ablations."""
-    runs = set()
-    for suite in config["suites"]:
-        for setting in compare_settings(suite):
-            for variant, seed in itertools.product(comparison_rows(), config["seeds"]):
-                runs.add(Run(suite, setting, variant, seed))
-    for ablation in config["ablations"].values():
-        for setting, variant, seed in itertools.product(ablation["settings"], ablation["variants"], ablation["seeds"]):
-            runs.add(Run(ablation["suite"], setting, variant, seed))
-    return sorted(runs)
+def row_seeds(variant):
+    """Seeds of a comparison row. `base` is one deterministic model with a fixed held-out set: one seed."""
+    return config["seeds"][:1] if variant == BASE_VARIANT else config["seeds"]
 
 
 def comparison_tables():
@@ -194,7 +196,7 @@ def job_threads(wildcards):
 
 
 def launcher(wildcards, resources):
-    """`python` for 0-1 GPU; `accelerate launch` with one process per allocated GPU otherwise.
+    """`python` for 0-1 GPU; accelerate's launcher with one process per allocated GPU otherwise.
 
     The job's `gpu` resource is the config's `gpus` unless a profile overrides it (slurm/config.yaml
     sets 1): fewer GPUs than the config asks for is an error here, before anything is submitted.
@@ -209,7 +211,7 @@ def launcher(wildcards, resources):
     if allocated <= 1:
         return "python"
     accelerate_config = shlex.quote(repo_path(suite["accelerate_config"]))
-    return f"accelerate launch --config_file {accelerate_config} --num_processes {allocated}"
+    return f"python -m accelerate.commands.launch --config_file {accelerate_config} --num_processes {allocated}"
 
 
 def run_dir_of(wildcards, output):
@@ -273,7 +275,7 @@ def ablation_row_dirs(name):
 
 
 def table_inputs(wildcards):
-    runs = [Run(wildcards.suite, wildcards.setting, v, s) for v in comparison_rows() for s in config["seeds"]]
+    runs = [Run(wildcards.suite, wildcards.setting, v, s) for v in comparison_rows() for s in row_seeds(v)]
     return run_files(runs, "eval.json")
 
 

@@ -1,0 +1,146 @@
+"""The DAG without running jobs: lint, dry runs of every config, the config schema, the profiles."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from conftest import CONFIGS, REPO, eight_gpu_tool_calling, job_counts, output_of, snakemake, write_config
+
+# Expected jobs per config (see docs/workflow.md): keeping these numbers here makes any change to
+# the experiment grid a visible, reviewed change.
+EXPECTED_JOBS = {
+    "test": {"prepare_model": 1, "train": 7, "evaluate": 7, "table": 1, "ablation_table": 1,
+             "plot_curves": 1, "plot_diagnostics": 1, "plot_efficiency": 1, "plot_sweep": 1, "all": 1},
+    "default": {"prepare_model": 3, "train": 52, "evaluate": 52, "table": 2, "ablation_table": 5,
+                "plot_curves": 2, "plot_diagnostics": 2, "plot_efficiency": 2, "plot_sweep": 1, "all": 1},
+    "paper_tool_calling": {"download_rlla_4k_train": 1, "train": 174, "evaluate": 174, "table": 9,
+                           "ablation_table": 5, "plot_curves": 9, "plot_diagnostics": 9, "plot_efficiency": 9,
+                           "plot_sweep": 1, "all": 1},
+    "paper_safety": {"train": 19, "evaluate": 19, "table": 1, "plot_curves": 1, "plot_diagnostics": 1,
+                     "plot_efficiency": 1, "ablation_table": 1, "plot_sweep": 1, "all": 1},
+}
+# Runs needing more than one GPU take the multi-GPU profile on top of the SLURM one.
+SLURM_PROFILES = {"paper_safety": ["--profile", "slurm", "--profile", "slurm/multi_gpu"]}
+
+
+def test_lint_passes():
+    result = snakemake("--lint")
+    assert result.returncode == 0, output_of(result)
+    assert "Congratulations, your workflow is in a good condition!" in output_of(result)
+
+
+def test_default_dry_run_from_the_repository_root():
+    """What `make demo` runs, as a dry run: the embedded default with the workflow profile."""
+    result = snakemake("-n", "--cores", "2", "--quiet", "rules")
+    assert result.returncode == 0, output_of(result)
+    assert job_counts(output_of(result)) == EXPECTED_JOBS["default"]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_JOBS))
+@pytest.mark.parametrize("slurm", [False, True], ids=["local", "slurm"])
+def test_every_config_dry_runs(name, slurm, workdir):
+    profile = SLURM_PROFILES.get(name, ["--profile", "slurm"]) if slurm else []
+    result = snakemake("-n", "--cores", "all", *profile, "--configfile", CONFIGS[name], "--directory", workdir)
+    assert result.returncode == 0, output_of(result)
+    assert job_counts(output_of(result)) == EXPECTED_JOBS[name]
+    if slurm:
+        assert "slurm_partition=gpu" in output_of(result) and "cpus_per_task=" in output_of(result)
+
+
+def test_train_and_evaluate_run_single_threaded_locally_so_cores_run_jobs_side_by_side(workdir):
+    result = snakemake("-n", "--cores", "2", "--configfile", CONFIGS["test"], "--directory", workdir)
+    text = output_of(result)
+    blocks = [block for block in text.split("\n\n") if "rule train:" in block or "rule evaluate:" in block]
+    assert blocks and all("threads:" not in block or "threads: 1" in block for block in blocks)
+
+
+def test_a_schema_violation_stops_before_any_job_naming_the_key(tmp_path, workdir):
+    config = write_config(tmp_path / "bad.yaml", seeds=[0, -1])
+    result = snakemake("--cores", "2", "--configfile", config, "--directory", workdir)
+    assert result.returncode != 0
+    assert "config key seeds.1: -1 is less than the minimum of 0" in output_of(result)
+    assert "rule train" not in output_of(result)
+    assert sorted(p.name for p in workdir.iterdir()) in ([], [".snakemake"])
+
+
+def test_an_unknown_suite_key_is_named(tmp_path, workdir):
+    config = yaml.safe_load(CONFIGS["test"].read_text())
+    config["suites"]["tool_calling"]["gpux"] = 1
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True))
+    result = snakemake("-n", "--cores", "2", "--configfile", path, "--directory", workdir)
+    assert result.returncode != 0
+    assert "config key suites.tool_calling: Additional properties are not allowed ('gpux' was unexpected)" in output_of(result)
+
+
+def test_an_ablation_on_an_unknown_setting_is_named(tmp_path, workdir):
+    config = yaml.safe_load(CONFIGS["test"].read_text())
+    config["ablations"]["tau"]["settings"] = ["5rewards"]
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True))
+    result = snakemake("-n", "--cores", "2", "--configfile", path, "--directory", workdir)
+    assert result.returncode != 0
+    assert "config key ablations.tau.settings: unknown setting '5rewards' of suite tool_calling" in output_of(result)
+
+
+def test_a_configfile_replaces_the_default_instead_of_merging(workdir):
+    """Otherwise a paper run would also train the default's mini suites."""
+    result = snakemake("-n", "--cores", "2", "--configfile", CONFIGS["test"], "--directory", workdir)
+    assert "results/safety/" not in output_of(result)
+
+
+def test_ablation_runs_are_named_deltas_on_the_command_line(workdir):
+    result = snakemake("-n", "-p", "--cores", "2", "--configfile", CONFIGS["default"], "--directory", workdir,
+                       "results/tool_calling/3rewards/snr_paper_rule/seed1/summary.json")
+    train = next(line for line in output_of(result).splitlines() if " -m gd2po train " in line)
+    for flag in ("--set algorithm.tau=0.8", "--set algorithm.filter_rule=paper", "--set method=gd2po_snr",
+                 "--set seed=1", "--set task.rewards=correctness,length,format",
+                 "--set model.path=resources/models/tool_calling/3rewards"):
+        assert flag in train
+    assert "--out results/tool_calling/3rewards/snr_paper_rule/seed1 " in train
+
+
+def test_more_gpus_than_the_profile_gives_is_refused_before_submission(tmp_path, workdir):
+    config = eight_gpu_tool_calling(tmp_path / "eight.yaml")
+    result = snakemake("-n", "--profile", "slurm", "--configfile", config, "--directory", workdir)
+    assert result.returncode != 0
+    assert "suites.tool_calling.gpus is 8 but its jobs get gpu=1" in output_of(result)
+
+
+def test_multi_gpu_training_launches_through_accelerate(tmp_path, workdir):
+    config = eight_gpu_tool_calling(tmp_path / "eight.yaml")
+    result = snakemake("-n", "-p", "--profile", "slurm", "--profile", "slurm/multi_gpu",
+                       "--configfile", config, "--directory", workdir, "results/tool_calling/qwen2.5-1.5b_clf/gd2po_snr/seed0/summary.json")
+    assert result.returncode == 0, output_of(result)
+    train = next(line for line in output_of(result).splitlines() if " -m gd2po train " in line)
+    assert train.startswith("Shell command: python -m accelerate.commands.launch --config_file ")
+    assert "--num_processes 8 -m gd2po train" in train
+
+
+def profile_keys(path):
+    return set(yaml.safe_load(path.read_text()))
+
+
+def test_the_workflow_profile_never_overrides_a_slurm_profile_key():
+    """profiles/default beats --profile key by key; an overlap would silently drop SLURM settings."""
+    default = profile_keys(REPO / "profiles" / "default" / "config.yaml")
+    for slurm in (REPO / "slurm" / "config.yaml", REPO / "slurm" / "multi_gpu" / "config.yaml"):
+        assert not default & profile_keys(slurm), slurm
+    forbidden = {"default-resources", "set-resources", "set-threads", "resources", "jobs", "cores",
+                 "executor", "retries", "latency-wait"}
+    assert not default & forbidden
+
+
+def test_the_multi_gpu_profile_repeats_every_gpu_rule_of_the_slurm_profile():
+    base = yaml.safe_load((REPO / "slurm" / "config.yaml").read_text())
+    multi = yaml.safe_load((REPO / "slurm" / "multi_gpu" / "config.yaml").read_text())
+    assert set(multi) == {"set-resources", "set-threads"}
+    assert set(multi["set-resources"]) == set(base["set-resources"])
+    for rule, resources in multi["set-resources"].items():
+        assert set(resources) == set(base["set-resources"][rule])
+        assert resources["gpu"] > 1 and resources["cpus_per_task"] >= 8 * resources["gpu"]
+
+
+def test_the_slurm_profile_has_only_one_profile_file():
+    assert not (REPO / "slurm" / "profile.yaml").exists()
