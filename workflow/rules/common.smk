@@ -18,6 +18,9 @@ from snakemake.utils import validate
 RUN_DIR = "results/{suite}/{setting}/{variant}/seed{seed}"
 MODEL_DIR = "resources/models/{suite}/{setting}"
 BASE_VARIANT = "base"
+PLOTS = ("curves", "diagnostics", "efficiency")
+REFERENCE_DIR = "results/reference"
+DATASETS = {"rlla_4k_train": "dataset/rlla_4k/train.parquet"}
 
 
 def use_snakemake_environment():
@@ -354,8 +357,3 @@ def report_targets():
     for name in sweep_ablations():
         targets += [f"results/plots/ablations/{name}.{ext}" for ext in ("png", "pdf")]
     return targets
-
-
-PLOTS = ("curves", "diagnostics", "efficiency")
-REFERENCE_DIR = "results/reference"
-DATASETS = {"rlla_4k_train": "dataset/rlla_4k/train.parquet"}
