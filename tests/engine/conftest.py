@@ -41,3 +41,33 @@ def without_timing(rows: list[dict]) -> list[dict]:
 def gd2po(*args: str, **kwargs) -> subprocess.CompletedProcess:
     """`python -m gd2po ARGS` in a subprocess, from the repository root."""
     return subprocess.run([sys.executable, "-m", "gd2po", *args], capture_output=True, text=True, cwd=REPO, **kwargs)
+
+
+def make_trainer(model: Path, tmp_path: Path, recipe, reward_funcs=None, *sets: str):
+    """A SuiteGRPOTrainer on the toy task with ``recipe``, built as `train` builds it."""
+    from transformers import AutoTokenizer
+
+    from gd2po.engine.run import build_grpo_config
+    from gd2po.engine.trainer import SuiteGRPOTrainer
+    from gd2po.tasks.toy import ToyTask
+
+    config = smoke_config(model, *sets)
+    task = ToyTask()
+    options = task.Options()
+    trainer = SuiteGRPOTrainer(
+        model=str(model),
+        reward_funcs=reward_funcs or task.reward_functions(options),
+        args=build_grpo_config(config, tmp_path, recipe),
+        train_dataset=task.train_dataset(options, 0),
+        processing_class=AutoTokenizer.from_pretrained(model),
+        recipe=recipe,
+    )
+    trainer.current_gradient_accumulation_steps = 1  # set by Trainer's loop; we call the loss directly
+    trainer.model.train()
+    return trainer
+
+
+def generation_batch(trainer, prompts=(0, 1)) -> list[dict]:
+    """The local generation batch TRL's sampler would give: each prompt repeated G times."""
+    rows = [dict(trainer.train_dataset[i]) for i in prompts]
+    return [row for row in rows for _ in range(trainer.num_generations)]
