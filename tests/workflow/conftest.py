@@ -45,6 +45,7 @@ def job_counts(text: str) -> dict[str, int]:
         if not match:
             break
         counts[match.group(1)] = int(match.group(2))
+    counts.pop("total", None)
     return counts
 
 

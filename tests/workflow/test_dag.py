@@ -14,10 +14,10 @@ EXPECTED_JOBS = {
              "plot_curves": 1, "plot_diagnostics": 1, "plot_efficiency": 1, "plot_sweep": 1, "all": 1},
     "default": {"prepare_model": 3, "train": 52, "evaluate": 52, "table": 2, "ablation_table": 5,
                 "plot_curves": 2, "plot_diagnostics": 2, "plot_efficiency": 2, "plot_sweep": 1, "all": 1},
-    "paper_tool_calling": {"download_rlla_4k_train": 1, "train": 174, "evaluate": 174, "table": 9,
+    "paper_tool_calling": {"download_rlla_4k_train": 1, "train": 165, "evaluate": 165, "table": 9,
                            "ablation_table": 5, "plot_curves": 9, "plot_diagnostics": 9, "plot_efficiency": 9,
                            "plot_sweep": 1, "all": 1},
-    "paper_safety": {"train": 19, "evaluate": 19, "table": 1, "plot_curves": 1, "plot_diagnostics": 1,
+    "paper_safety": {"train": 20, "evaluate": 20, "table": 1, "plot_curves": 1, "plot_diagnostics": 1,
                      "plot_efficiency": 1, "ablation_table": 1, "plot_sweep": 1, "all": 1},
 }
 # Runs needing more than one GPU take the multi-GPU profile on top of the SLURM one.
