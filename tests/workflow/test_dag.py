@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from conftest import CONFIGS, REPO, eight_gpu_tool_calling, job_counts, output_of, snakemake, write_config
+from workflow_helpers import CONFIGS, REPO, eight_gpu_tool_calling, job_counts, output_of, snakemake, write_config
 
 # Expected jobs per config (see docs/workflow.md): keeping these numbers here makes any change to
 # the experiment grid a visible, reviewed change.

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from conftest import CONFIGS, REPO, output_of, snakemake
+from workflow_helpers import CONFIGS, REPO, output_of, snakemake
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import shlex
 
 import pytest
 
-from conftest import CONFIGS, eight_gpu_tool_calling, output_of, snakemake
+from workflow_helpers import CONFIGS, eight_gpu_tool_calling, output_of, snakemake
 
 TARGET = "results/tool_calling/qwen2.5-1.5b_clf/gd2po_snr/seed0/summary.json"
 
