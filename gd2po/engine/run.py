@@ -85,6 +85,7 @@ def build_grpo_config(config: RunConfig, run_dir: Path, recipe, source: str = "c
             save_total_limit=log.save_total_limit,
             log_completions=log.log_completions,
             report_to="none",  # TensorBoard is attached by hand, writing to RUN_DIR/tb
+            ddp_find_unused_parameters=False,  # every parameter of a causal LM gets a gradient
             disable_tqdm=True,  # our own bar and one summary line per step
         )
     except ValueError as error:
@@ -118,7 +119,7 @@ def _check_model_path(config: RunConfig, source: str) -> None:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    scratch = path.with_name(path.name + ".tmp")
+    scratch = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     scratch.write_text(text)
     os.replace(scratch, path)
 
@@ -161,20 +162,30 @@ def train(config: RunConfig, run_dir: str | Path, source: str = "config") -> dic
     options = task_options(config.task.name, config.task.options, source)
     _check_model_path(config, source)
     grpo_config = build_grpo_config(config, run_dir, recipe, source)
-    if _claim_run_dir(run_dir, resolved):
+    main_process = grpo_config.process_index == 0  # under torchrun/accelerate, rank 0 owns the files
+    if main_process:
+        complete = _claim_run_dir(run_dir, resolved)
+    else:
+        complete = (run_dir / SUMMARY).exists()
+    if complete:
         summary = json.loads((run_dir / SUMMARY).read_text())
         print(f"{run_dir}: already complete ({summary['steps']} steps); nothing to do")
         return summary
 
     started = time.time()
-    from gd2po.engine.callbacks import MetricsFile, ProgressBar, truncate_metrics
+    from transformers.utils import logging as hf_logging
+
+    from gd2po.engine.callbacks import MetricsFile, truncate_metrics
     from gd2po.engine.seeding import deterministic_vllm_environment, effective_seeds
+
+    hf_logging.disable_progress_bar()  # weight loading/saving bars; the run has its own bar
 
     if config.generation.use_vllm:
         deterministic_vllm_environment()
     checkpoint = latest_checkpoint(run_dir)
     resumed_from = int(checkpoint.name.split("-")[-1]) if checkpoint else None
-    truncate_metrics(run_dir / METRICS, resumed_from or 0)
+    if main_process:
+        truncate_metrics(run_dir / METRICS, resumed_from or 0)
 
     trainer = _build_trainer(config, grpo_config, recipe, task, options, run_dir, source)
     metrics = next(cb for cb in trainer.callback_handler.callbacks if isinstance(cb, MetricsFile))
@@ -215,11 +226,9 @@ def _build_trainer(config: RunConfig, grpo_config, recipe, task, options, run_di
     tokenizer = AutoTokenizer.from_pretrained(config.model.path)
     dataset = task.train_dataset(options, config.seed)
     dataset = _drop_long_prompts(dataset, tokenizer, config.generation.max_prompt_length, source)
-    callbacks = [
-        MetricsFile(run_dir / METRICS),
-        ProgressBar(),
-        TensorBoardCallback(tb_writer=SummaryWriter(log_dir=str(run_dir / "tb"))),
-    ]
+    callbacks = [MetricsFile(run_dir / METRICS), ProgressBar()]
+    if grpo_config.process_index == 0:
+        callbacks.append(TensorBoardCallback(tb_writer=SummaryWriter(log_dir=str(run_dir / "tb"))))
     try:
         trainer = SuiteGRPOTrainer(
             model=config.model.path,

@@ -49,3 +49,14 @@ def test_colocated_engine_is_built_with_seed_plus_tp_group(monkeypatch):
 def test_effective_seeds_recorded(seed):
     seeds = effective_seeds(seed, None, process_index=1, tensor_parallel_size=1, use_vllm=True)
     assert seeds == {"seed": seed, "data_seed": seed, "torch_process_seed": seed + 1, "vllm_engine_seed": seed + 1}
+
+
+@pytest.mark.parametrize("name, kind", [("ddp", "MULTI_GPU"), ("zero3", "DEEPSPEED"), ("fsdp2", "FSDP")])
+def test_accelerate_configs_load(name, kind):
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    from conftest import REPO
+
+    loaded = load_config_from_file(str(REPO / "config" / "accelerate" / f"{name}.yaml"))
+    assert loaded.distributed_type.name == kind
+    assert loaded.mixed_precision == "no"  # precision comes from the run config
