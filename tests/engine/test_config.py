@@ -3,7 +3,7 @@
 import dataclasses
 
 import pytest
-from conftest import SMOKE, gd2po
+from engine_helpers import SMOKE, gd2po
 
 from gd2po import config as run_config
 from gd2po.errors import UserError

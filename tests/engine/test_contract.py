@@ -9,7 +9,7 @@ import inspect
 import pytest
 import torch
 import trl
-from conftest import generation_batch, make_trainer
+from engine_helpers import generation_batch, make_trainer
 from trl import GRPOConfig, GRPOTrainer
 
 from gd2po.recipes import get_recipe

@@ -1,7 +1,7 @@
 """The GPU path without a GPU: config fields reach GRPOConfig, and the vLLM engine gets our seed."""
 
 import pytest
-from conftest import SMOKE
+from engine_helpers import REPO, SMOKE
 
 from gd2po import config as run_config
 from gd2po.engine.run import build_grpo_config
@@ -55,7 +55,6 @@ def test_effective_seeds_recorded(seed):
 def test_accelerate_configs_load(name, kind):
     from accelerate.commands.config.config_args import load_config_from_file
 
-    from conftest import REPO
 
     loaded = load_config_from_file(str(REPO / "config" / "accelerate" / f"{name}.yaml"))
     assert loaded.distributed_type.name == kind

@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from conftest import generation_batch, make_trainer
+from engine_helpers import generation_batch, make_trainer
 
 from gd2po.core.loss import policy_loss
 from gd2po.recipes import get_recipe

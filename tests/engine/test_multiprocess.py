@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, SMOKE, read_metrics
+from engine_helpers import REPO, SMOKE, read_metrics
 
 
 def torchrun(tiny_model, out, *sets):

@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from conftest import REPO, SMOKE, read_metrics
+from engine_helpers import REPO, SMOKE, read_metrics
 
 from gd2po.engine.callbacks import truncate_metrics
 

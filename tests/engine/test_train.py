@@ -4,7 +4,7 @@ import json
 import math
 
 import pytest
-from conftest import read_metrics, smoke_config, without_timing
+from engine_helpers import read_metrics, smoke_config, without_timing
 
 from gd2po.engine.run import train
 
