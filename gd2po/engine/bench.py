@@ -3,13 +3,13 @@
 The reference is TRL 1.16's `GRPOTrainer` with ``multi_objective_aggregation="normalize_then_sum"``
 (GDPO, huggingface/trl#4785) and the same clip settings; the candidate is `SuiteGRPOTrainer` with a
 GD²PO recipe (guarded rewards, core advantages on the gathered batch, core loss). Both train the
-same model on the same prompts with learning rate 0, so both generate exactly the same
-completions and the difference is the adapter's own cost. Runs alternate between the two; the
-first step of each run is dropped.
+same model on the same prompts with learning rate 0 and the same seed, so step i of every run
+generates exactly the same completions and the difference is the adapter's own cost. Runs
+alternate between the two; the first step of each run is dropped.
 
-The ratio is the median step time of the adapter over the reference's. On CPU it is taken on the
-process's CPU time (all threads) per step, which other jobs on a shared machine do not inflate the
-way they inflate wall-clock time; both are reported. On GPU it is wall-clock time. Goal: <= 1.05.
+The headline ratio is the median wall-clock step time of the adapter over the reference's. Two
+secondary figures help on a shared machine: the ratio of the best (minimum over repeats) time of
+each identical step, and the ratio of median process CPU times. Goal: <= 1.05.
 """
 
 from __future__ import annotations
@@ -129,37 +129,44 @@ def run_bench(argv: list[str] | None = None) -> int:
             )
 
         names = ("adapter", "trl_normalize_then_sum")
-        wall: dict[str, list[float]] = {name: [] for name in names}
-        cpu: dict[str, list[float]] = {name: [] for name in names}
+        wall: dict[str, list[list[float]]] = {name: [] for name in names}  # [repeat][step]
+        cpu: dict[str, list[list[float]]] = {name: [] for name in names}
         started = time.time()
         for repeat in range(args.repeats):
             order = [("adapter", adapter), ("trl_normalize_then_sum", reference)]
             for name, make in order if repeat % 2 == 0 else order[::-1]:
                 run_wall, run_cpu = _step_times(make())
-                wall[name].extend(run_wall)
-                cpu[name].extend(run_cpu)
-    median_wall = {name: statistics.median(values) for name, values in wall.items()}
-    median_cpu = {name: statistics.median(values) for name, values in cpu.items()}
-    basis = median_wall if gpu else median_cpu
-    ratio = basis["adapter"] / basis["trl_normalize_then_sum"]
+                wall[name].append(run_wall)
+                cpu[name].append(run_cpu)
+
+    def best_total(runs: list[list[float]]) -> float:
+        return sum(min(step) for step in zip(*runs))
+
+    def median(runs: list[list[float]]) -> float:
+        return statistics.median(t for run in runs for t in run)
+
+    ratio = median(wall["adapter"]) / median(wall["trl_normalize_then_sum"])
     report = {
         "device": torch.cuda.get_device_name(0) if gpu else "cpu",
         "method": args.method,
         "size": args.size,
         "steps_per_run": args.steps,
         "repeats": args.repeats,
-        "median_step_wall_s": median_wall,
-        "median_step_cpu_s": median_cpu,
-        "ratio_basis": "wall" if gpu else "cpu",
+        "best_step_wall_s": {name: best_total(runs) / len(runs[0]) for name, runs in wall.items()},
+        "median_step_wall_s": {name: median(runs) for name, runs in wall.items()},
+        "median_step_cpu_s": {name: median(runs) for name, runs in cpu.items()},
         "ratio_adapter_over_trl": ratio,
-        "ratio_wall": median_wall["adapter"] / median_wall["trl_normalize_then_sum"],
+        "ratio_best_wall": best_total(wall["adapter"]) / best_total(wall["trl_normalize_then_sum"]),
+        "ratio_median_cpu": median(cpu["adapter"]) / median(cpu["trl_normalize_then_sum"]),
         "goal": 1.05,
         "wall_s": round(time.time() - started, 1),
     }
+    medians = report["median_step_wall_s"]
     print(
-        f"engine bench on {report['device']} ({args.size}, {args.method}), median {report['ratio_basis']} s/step: "
-        f"adapter {basis['adapter']:.4f}, TRL normalize_then_sum {basis['trl_normalize_then_sum']:.4f}, "
-        f"ratio {ratio:.3f} (goal <= 1.05; wall-clock ratio {report['ratio_wall']:.3f})"
+        f"engine bench on {report['device']} ({args.size}, {args.method}): median step adapter "
+        f"{medians['adapter']:.4f} s, TRL normalize_then_sum {medians['trl_normalize_then_sum']:.4f} s, "
+        f"ratio {ratio:.3f} (goal <= 1.05; best-of-{args.repeats} ratio {report['ratio_best_wall']:.3f}, "
+        f"CPU-time ratio {report['ratio_median_cpu']:.3f})"
     )
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(report, indent=2) + "\n")

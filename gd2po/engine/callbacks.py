@@ -29,7 +29,6 @@ class MetricsFile(TrainerCallback):
     def __init__(self, path: Path):
         self.path = Path(path)
         self.final: dict = {}
-        self.last: dict = {}
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs:
@@ -43,7 +42,6 @@ class MetricsFile(TrainerCallback):
         ordered.update({key: row[key] for key in sorted(row) if key not in ordered})
         with self.path.open("a") as stream:
             stream.write(json.dumps(ordered) + "\n")
-        self.last = ordered
 
 
 def truncate_metrics(path: Path, last_step: int) -> None:

@@ -205,7 +205,7 @@ def train(config: RunConfig, run_dir: str | Path, source: str = "config") -> dic
         "resumed_from_step": resumed_from,
         "wall_s": round(time.time() - started, 3),
         "train_runtime_s": metrics.final.get("train_runtime"),
-        "final_metrics": metrics.last,
+        "final_metrics": _last_row(run_dir / METRICS),
         "seeds": seeds,
         "versions": _versions(),
     }
@@ -261,6 +261,11 @@ def _drop_long_prompts(dataset, tokenizer, max_prompt_length: int | None, source
     if len(kept) < len(dataset):
         print(f"dropped {len(dataset) - len(kept)} of {len(dataset)} prompts longer than {max_prompt_length} tokens")
     return kept
+
+
+def _last_row(path: Path) -> dict:
+    lines = path.read_text().splitlines() if path.exists() else []
+    return json.loads(lines[-1]) if lines else {}
 
 
 def _save_final_model(trainer, target: Path) -> None:

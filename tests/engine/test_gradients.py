@@ -139,3 +139,20 @@ def test_trl_knobs_reproduce_the_core_surrogate(hard):
         ours = trainer._compute_loss(trainer.model, off_policy)
         theirs = GRPOTrainer._compute_loss(trainer, trainer.model, off_policy)
     torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-7)
+
+
+def test_a_failing_reward_gets_the_fallback_and_is_counted(tiny_model, tmp_path):
+    def flaky(prompts, completions, **_):
+        if len(completions) > 1:
+            raise RuntimeError("batch scoring crashed")  # retried one completion at a time
+        flaky.calls += 1
+        return [float("nan") if flaky.calls % 3 == 0 else 1.0]
+
+    flaky.calls = 0
+    trainer = make_trainer(tiny_model, tmp_path, get_recipe("gd2po_hard"), [first, flaky])
+    batch = trainer._generate_and_score_completions(generation_batch(trainer))
+    assert torch.isfinite(batch["advantages"]).all()
+    rewards = trainer._last_rewards[:, 1]
+    assert (rewards == 0.0).sum() == 2 and (rewards == 1.0).sum() == 6  # every third completion is NaN
+    assert trainer._metrics["train"]["reward/flaky/failures"][-1] == 2
+    assert trainer._metrics["train"]["reward/first/failures"][-1] == 0
