@@ -55,6 +55,17 @@ def _scorers(context: EvalContext, task, options):
     return _SCORERS[key]
 
 
+def _release_gpu_scorers() -> None:
+    """Drop reward models that sit on a GPU, so the next set's vLLM engine gets the memory back
+    (two 7B reward models take ~30 GB); they are reloaded for the next set."""
+    on_gpu = any(getattr(getattr(s, "device", None), "type", None) == "cuda" for pair in _SCORERS.values() for s in pair)
+    if on_gpu:
+        import torch
+
+        _SCORERS.clear()
+        torch.cuda.empty_cache()
+
+
 def _max_new_tokens(context: EvalContext) -> int:
     settings = context.run_config.get("generation") or {}
     return int(settings.get("max_completion_length") or DEFAULT_MAX_NEW_TOKENS)
@@ -111,7 +122,9 @@ def evaluate_set(context: EvalContext, benchmark: str) -> dict[str, float]:
     """Generate greedily on one test set and score it."""
     task, options = _task(context)
     rows = task.evaluation_sets(options, context.limit)[benchmark]
-    metrics, records = _score(task, _scorers(context, task, options), rows, _generate(context, rows))
+    responses = _generate(context, rows)
+    metrics, records = _score(task, _scorers(context, task, options), rows, responses)
+    _release_gpu_scorers()
     _write_records(context, benchmark, records)
     return metrics
 

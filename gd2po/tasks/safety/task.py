@@ -66,13 +66,16 @@ class SafetyTask(Task):
             dtype=options.rm_dtype,
         )
 
+    def __init__(self):
+        self.sign_margins: dict[str, float] = {}  # filled by the sign check when scorers are loaded
+
     def evaluation_scorers(self, options: SafetyOptions):
         """(helpfulness scorer, harmlessness scorer), loaded and, unless disabled, sign-checked."""
         scorers = []
         for dimension in ("useful", "harmless"):
             scorer = RewardModelScorer(self._spec(options, dimension), name=dimension)
             if options.check_sign:
-                check_sign(scorer, dimension, f"task.{dimension}_higher_is_better")
+                self.sign_margins[dimension] = check_sign(scorer, dimension, f"task.{dimension}_higher_is_better")
             scorers.append(scorer)
         return tuple(scorers)
 
@@ -81,8 +84,12 @@ class SafetyTask(Task):
         return [reward_function("useful", useful), reward_function("harmless", harmless)]
 
     def run_metadata(self, options: SafetyOptions) -> dict:
-        """What a run dir should record about its reward models: path, sign, normalisation, max length."""
-        return {dimension: self._spec(options, dimension).metadata() for dimension in ("useful", "harmless")}
+        """What a run dir should record about its reward models: path, sign, normalisation, max length,
+        and the sign check's mean probe margins (better minus worse) once the models were loaded."""
+        metadata = {dimension: self._spec(options, dimension).metadata() for dimension in ("useful", "harmless")}
+        for dimension, margin in self.sign_margins.items():
+            metadata[dimension]["sign_check_margin"] = margin
+        return metadata
 
     def train_dataset(self, options: SafetyOptions, seed: int):
         from datasets import Dataset
