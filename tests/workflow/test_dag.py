@@ -12,7 +12,7 @@ from workflow_helpers import CONFIGS, REPO, eight_gpu_tool_calling, job_counts, 
 EXPECTED_JOBS = {
     "test": {"prepare_model": 1, "train": 7, "evaluate": 7, "table": 1, "ablation_table": 1,
              "plot_curves": 1, "plot_diagnostics": 1, "plot_efficiency": 1, "plot_sweep": 1, "all": 1},
-    "default": {"prepare_model": 3, "train": 52, "evaluate": 52, "table": 2, "ablation_table": 5,
+    "default": {"prepare_model": 2, "train": 52, "evaluate": 52, "table": 2, "ablation_table": 5,
                 "plot_curves": 2, "plot_diagnostics": 2, "plot_efficiency": 2, "plot_sweep": 1, "all": 1},
     "paper_tool_calling": {"download_rlla_4k_train": 1, "train": 165, "evaluate": 165, "table": 9,
                            "ablation_table": 5, "plot_curves": 9, "plot_diagnostics": 9, "plot_efficiency": 9,
@@ -99,6 +99,13 @@ def test_ablation_runs_are_named_deltas_on_the_command_line(workdir):
                  "--set model.path=resources/models/tool_calling/3rewards"):
         assert flag in train
     assert "--out results/tool_calling/3rewards/snr_paper_rule/seed1 " in train
+
+
+def test_settings_that_differ_in_rewards_share_one_warm_start(workdir):
+    result = snakemake("-n", "-p", "--cores", "2", "--configfile", CONFIGS["default"], "--directory", workdir,
+                       "results/tool_calling/2rewards/gdpo/seed0/summary.json")
+    assert "--set model.path=resources/models/tool_calling/3rewards" in output_of(result)
+    assert "resources/models/tool_calling/2rewards" not in output_of(result)
 
 
 def test_more_gpus_than_the_profile_gives_is_refused_before_submission(tmp_path, workdir):

@@ -92,6 +92,15 @@ def check_references():
             missing = [name for name, setting in spec["settings"].items() if "model" not in setting]
             if missing:
                 raise config_error(f"suites.{suite}", f"needs `model` or `prepare` (settings without a model: {', '.join(missing)})")
+        for name, setting in spec["settings"].items():
+            source = setting.get("model_from")
+            if source is None:
+                continue
+            key = f"suites.{suite}.settings.{name}.model_from"
+            if "prepare" not in spec or "model" in setting:
+                raise config_error(key, "only for settings whose model `prepare` builds")
+            if source not in spec["settings"] or "model_from" in spec["settings"][source]:
+                raise config_error(key, f"{source!r} is not a setting of suite {suite} with a model of its own")
         if spec["gpus"] > 1 and not spec.get("accelerate_config"):
             raise config_error(f"suites.{suite}.accelerate_config", "required when gpus > 1")
     if config["baseline"] not in config["methods"]:
@@ -135,7 +144,7 @@ def uses_prepared_model(suite, setting):
 def model_path(suite, setting):
     spec = config["suites"][suite]
     if uses_prepared_model(suite, setting):
-        return MODEL_DIR.format(suite=suite, setting=setting)
+        return MODEL_DIR.format(suite=suite, setting=spec["settings"][setting].get("model_from", setting))
     return spec["settings"][setting].get("model", spec.get("model"))
 
 
