@@ -31,6 +31,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch", type=int, default=8, help="completions per step (per_device_train_batch_size)")
     parser.add_argument("--num-generations", type=int, default=4)
     parser.add_argument("--max-completion-length", type=int, default=16)
+    parser.add_argument(
+        "--threads", type=int, default=1,
+        help="torch CPU threads (default 1: on a shared CPU, idle OpenMP threads spin and swamp the timing)",
+    )
     parser.add_argument("--json", dest="json_out", help="also write the figures to this JSON file")
     return parser
 
@@ -82,6 +86,7 @@ def run_bench(argv: list[str] | None = None) -> int:
     from gd2po.tasks.toy import ToyTask
 
     args = _parser().parse_args(argv)
+    torch.set_num_threads(args.threads)
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
     gpu = torch.cuda.is_available()
@@ -152,6 +157,7 @@ def run_bench(argv: list[str] | None = None) -> int:
         "size": args.size,
         "steps_per_run": args.steps,
         "repeats": args.repeats,
+        "torch_threads": args.threads,
         "best_step_wall_s": {name: best_total(runs) / len(runs[0]) for name, runs in wall.items()},
         "median_step_wall_s": {name: median(runs) for name, runs in wall.items()},
         "median_step_cpu_s": {name: median(runs) for name, runs in cpu.items()},
