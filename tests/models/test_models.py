@@ -68,30 +68,8 @@ def test_presets_have_vllm_friendly_head_dims(size):
     assert shape["num_attention_heads"] % shape["num_key_value_heads"] == 0
 
 
-# `python -m gd2po prepare ...`; while sibling commands of gd2po.cli are still missing from the tree,
-# the same entry point is built for this one command (same UserError -> exit 2 contract).
-_ENTRY = """
-import argparse, sys
-from gd2po.errors import UserError
-try:
-    from gd2po.cli import main
-    sys.exit(main(["prepare", *sys.argv[1:]]))
-except ModuleNotFoundError as missing:
-    if missing.name.startswith("gd2po.models"):
-        raise
-from gd2po.models import cli
-parser = argparse.ArgumentParser()
-cli.add_arguments(parser)
-try:
-    sys.exit(cli.run(parser.parse_args()))
-except UserError as error:
-    print(f"error: {error}", file=sys.stderr)
-    sys.exit(2)
-"""
-
-
 def _prepare(*args):
-    return subprocess.run([sys.executable, "-c", _ENTRY, *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "gd2po", "prepare", *args], capture_output=True, text=True)
 
 
 @pytest.mark.slow
