@@ -1,5 +1,8 @@
 """Speed benchmarks, reported as ratios against a reference measured in the same run.
 
+`python -m gd2po bench engine` times a training step of the GD²PO adapter against TRL's own
+`normalize_then_sum` (see :mod:`gd2po.engine.bench`).
+
 `python -m gd2po.bench core` (or `python -m gd2po bench core`): the cost of GD²PO-SNR advantages
 for 512 prompts × 4 rollouts × 3 rewards × 256 tokens (shuffled group ids, random lengths), as a
 multiple of one verl `masked_whiten` pass over the same (B, T) tensor, next to an official-style
@@ -21,25 +24,30 @@ import torch
 
 from gd2po.core import compute_advantages
 from gd2po.core.advantages import masked_whiten
-
-SUITES = ("core",)
-
+from gd2po.engine.bench import add_arguments as add_engine_arguments
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("suite", choices=SUITES, help="what to benchmark: core = the advantage core")
-    parser.add_argument("--prompts", type=int, default=512, help="prompts per batch (default 512)")
-    parser.add_argument("--rollouts", type=int, default=4, help="rollouts per prompt (default 4)")
-    parser.add_argument("--rewards", type=int, default=3, help="reward dimensions (default 3)")
-    parser.add_argument("--tokens", type=int, default=256, help="padded response length T (default 256)")
-    parser.add_argument("--repeats", type=int, default=30, help="timed repeats per measurement (default 30)")
-    parser.add_argument("--loop-repeats", type=int, default=5, help="timed repeats of the slow loop reference (default 5)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed of the synthetic batch")
-    parser.add_argument(
+    suites = parser.add_subparsers(dest="suite", required=True, metavar="SUITE")
+    core = suites.add_parser("core", help="the advantage core against one masked whitening pass")
+    core.add_argument("--prompts", type=int, default=512, help="prompts per batch (default 512)")
+    core.add_argument("--rollouts", type=int, default=4, help="rollouts per prompt (default 4)")
+    core.add_argument("--rewards", type=int, default=3, help="reward dimensions (default 3)")
+    core.add_argument("--tokens", type=int, default=256, help="padded response length T (default 256)")
+    core.add_argument("--repeats", type=int, default=30, help="timed repeats per measurement (default 30)")
+    core.add_argument("--loop-repeats", type=int, default=5, help="timed repeats of the slow loop reference (default 5)")
+    core.add_argument("--seed", type=int, default=0, help="random seed of the synthetic batch")
+    core.add_argument(
         "--threads", type=int, default=1, help="torch CPU threads (default 1: stable ratios on a shared machine)"
     )
+    engine = suites.add_parser("engine", help="a training step of the adapter against TRL's normalize_then_sum")
+    add_engine_arguments(engine)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.suite == "engine":
+        from gd2po.engine.bench import run as run_engine_bench
+
+        return run_engine_bench(args)
     torch.set_num_threads(args.threads)
     if args.suite == "core":
         for line in bench_core_report(args):

@@ -22,8 +22,7 @@ import time
 from pathlib import Path
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m gd2po bench engine", description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", default="gd2po_snr", help="recipe the adapter runs (default gd2po_snr)")
     parser.add_argument("--size", default="tiny", help="model size preset (tiny on CPU; qwen2.5-0.5b-shape on GPU)")
     parser.add_argument("--steps", type=int, default=8, help="optimizer steps per run")
@@ -36,7 +35,6 @@ def _parser() -> argparse.ArgumentParser:
         help="torch CPU threads (default 1: on a shared CPU, idle OpenMP threads spin and swamp the timing)",
     )
     parser.add_argument("--json", dest="json_out", help="also write the figures to this JSON file")
-    return parser
 
 
 def _build_model(directory: Path, size: str) -> None:
@@ -75,6 +73,13 @@ def _step_times(trainer) -> tuple[list[float], list[float]]:
 
 
 def run_bench(argv: list[str] | None = None) -> int:
+    """Entry point for an argument list (``python -m gd2po bench engine`` parses its own)."""
+    parser = argparse.ArgumentParser(prog="python -m gd2po bench engine", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
     import torch
     from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -85,7 +90,6 @@ def run_bench(argv: list[str] | None = None) -> int:
     from gd2po.engine.trainer import SuiteGRPOTrainer
     from gd2po.tasks.toy import ToyTask
 
-    args = _parser().parse_args(argv)
     torch.set_num_threads(args.threads)
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
