@@ -32,7 +32,8 @@ demo: setup
 	$(BIN)/snakemake --cores all
 
 test: setup setup-eval
-	$(BIN)/python -m pytest
+	# one OpenMP thread per process: tests and tiny models run faster than with threads that spin
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest
 
 bench: setup
 	$(BIN)/python -m gd2po bench core
