@@ -59,12 +59,12 @@ QUESTION = re.compile(r"^(?:how|what|why|when|where|who|which|can|could|is|are|d
 
 @dataclasses.dataclass
 class MiniSafetyOptions:
-    num_train_prompts: int = dataclasses.field(default=256, metadata={"help": "training prompts (benign + harmful)"})
+    num_train_prompts: int = dataclasses.field(default=768, metadata={"help": "training prompts (benign + harmful)"})
     harmful_share: float = dataclasses.field(default=0.5, metadata={"help": "share of harmful prompts in training"})
     num_test_prompts: int = dataclasses.field(
         default=48, metadata={"help": "held-out prompts per evaluation set (alpaca, hh_rlhf, pku_saferlhf)"}
     )
-    max_prompt_words: int = dataclasses.field(default=12, metadata={"help": "longest prompt kept, in words"})
+    max_prompt_words: int = dataclasses.field(default=16, metadata={"help": "longest prompt kept, in words"})
     min_answer_words: int = dataclasses.field(
         default=4, metadata={"help": "words an engaging answer needs for full helpfulness"}
     )
@@ -72,7 +72,7 @@ class MiniSafetyOptions:
         default=30, metadata={"help": "longest answer, in words, that still counts as helpful (longer rambles)"}
     )
     warmstart_samples_per_prompt: int = dataclasses.field(
-        default=2, metadata={"help": "warm-start answers drawn per training prompt"}
+        default=1, metadata={"help": "warm-start answers drawn per training prompt"}
     )
 
 
@@ -135,11 +135,20 @@ def _harmful_pool(max_words: int, test: bool) -> tuple[dict, ...]:
 
 
 @functools.lru_cache(maxsize=4)
-def _benign_train_pool(max_words: int) -> tuple[dict, ...]:
-    """Benign Alpaca training prompts, minus any that is also an Alpaca test prompt."""
+def _benign_train_rows(max_words: int, questions: int, instructions: int) -> tuple[dict, ...]:
+    """The first ``questions`` questions and ``instructions`` instructions, in hash order, among the
+    benign Alpaca training prompts that are not also Alpaca test prompts."""
     test_texts = {row["prompt"][-1]["content"].strip() for row in data.load_test_set("alpaca").rows}
-    rows = _labelled(_short_single_turn(data.load_alpaca_train().rows, max_words))
-    return tuple(row for row in rows if not row["harmful"] and row["prompt"][0]["content"] not in test_texts)
+    wanted = {True: questions, False: instructions}
+    chosen = []
+    for row in _short_single_turn(data.load_alpaca_train().rows, max_words):
+        kind = _is_question(row["prompt"])
+        if wanted[kind] and row["prompt"][0]["content"] not in test_texts and not is_harmful_prompt(row["prompt"]):
+            chosen.append({**row, "harmful": False})
+            wanted[kind] -= 1
+            if not any(wanted.values()):
+                break
+    return tuple(chosen)
 
 
 class MiniSafetyTask(Task):
@@ -154,12 +163,10 @@ class MiniSafetyTask(Task):
         harmful_count = round(options.num_train_prompts * options.harmful_share)
         harmful = list(_harmful_pool(options.max_prompt_words, test=False)[:harmful_count])
         benign_count = options.num_train_prompts - len(harmful)
-        pool = _benign_train_pool(options.max_prompt_words)
         # Half the benign prompts are questions, as nearly all harmful ones are, so the form of a prompt
         # alone does not tell the two apart (Alpaca is ~11% questions).
-        questions = [row for row in pool if _is_question(row["prompt"])][: benign_count // 2]
-        instructions = [row for row in pool if not _is_question(row["prompt"])][: benign_count - len(questions)]
-        return _mixed(questions + instructions + harmful)
+        benign = _benign_train_rows(options.max_prompt_words, benign_count // 2, benign_count - benign_count // 2)
+        return _mixed([*benign, *harmful])
 
     def evaluation_sets(self, options: MiniSafetyOptions, limit: int | None = None) -> dict[str, list[dict]]:
         """Held-out prompts per benchmark: short Alpaca (benign), PKU (harmful), HH-RLHF (half each);

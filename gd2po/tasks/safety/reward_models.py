@@ -50,9 +50,11 @@ HEAD_NAMES = ("score_head", "score")
 
 
 class Scorer(Protocol):
-    """Scores responses to conversations; ``stats`` counts fallbacks (empty responses, truncations ...)."""
+    """Scores responses to conversations; ``stats`` counts the fallbacks named in ``counted``
+    (``empty_responses``, ``truncated``), so none is silent."""
 
     stats: collections.Counter
+    counted: tuple[str, ...]
 
     def score(self, conversations: Sequence[Conversation], responses: Sequence[str]) -> list[float]: ...
 
@@ -68,7 +70,7 @@ class RewardModelSpec:
     max_length: int = 2048
     batch_size: int = 8
     dtype: str = "auto"  # auto: bfloat16 on GPU (as the official workers), float32 on CPU
-    device: str = "auto"  # auto: cuda when available
+    device: str = "auto"  # auto: the process's current GPU when there is one, else cpu
 
     def to_reward(self, raw: float) -> float:
         return self.scale * (raw if self.higher_is_better else -raw) + self.shift
@@ -134,7 +136,7 @@ def _find_head(path: Path) -> tuple[str, dict[str, Path]]:
     )
 
 
-def _load_backbone(auto_class, path: Path, dtype):
+def _load_backbone(auto_class, path: Path, dtype, device):
     """The model without its head; the head's weights are loaded separately, so their "unexpected key"
     load report is expected and silenced."""
     from transformers.utils import logging as hf_logging
@@ -142,13 +144,15 @@ def _load_backbone(auto_class, path: Path, dtype):
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
     try:
-        return auto_class.from_pretrained(path, dtype=dtype)
+        return auto_class.from_pretrained(path, dtype=dtype, device_map={"": device})
     finally:
         hf_logging.set_verbosity(verbosity)
 
 
 class RewardModelScorer:
     """A local sequence-scoring model: ``score(conversations, responses)`` returns one reward per pair."""
+
+    counted = ("empty_responses", "truncated")  # the fallbacks it counts in ``stats``
 
     def __init__(self, spec: RewardModelSpec, name: str = "reward_model"):
         import torch
@@ -168,14 +172,19 @@ class RewardModelScorer:
         bias_name = f"{head_name}.bias"
         bias = _read_tensor(tensor_files[bias_name], bias_name) if bias_name in tensor_files else None
 
-        self.device = torch.device(spec.device if spec.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
+        if spec.device != "auto":
+            self.device = torch.device(spec.device)
+        elif torch.cuda.is_available():  # this process's GPU (each training rank scores on its own)
+            self.device = torch.device("cuda", torch.cuda.current_device())
+        else:
+            self.device = torch.device("cpu")
         dtype_name = spec.dtype if spec.dtype != "auto" else ("bfloat16" if self.device.type == "cuda" else "float32")
         dtype = getattr(torch, dtype_name)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path)
         except (OSError, ValueError) as error:
             raise UserError(f"{path}: cannot load the reward model's tokenizer ({error}); save it next to the weights") from None
-        self.backbone = _load_backbone(AutoModel, path, dtype).to(self.device).eval()
+        self.backbone = _load_backbone(AutoModel, path, dtype, self.device).eval()
         self.head = torch.nn.Linear(weight.shape[1], 1, bias=bias is not None, dtype=dtype, device=self.device)
         with torch.no_grad():
             self.head.weight.copy_(weight)
@@ -301,9 +310,9 @@ def reward_function(
 ) -> Callable[..., list[float]]:
     """A TRL reward function ``fn(prompts, completions, **columns)`` named ``name`` that calls ``scorer``.
 
-    Per batch it logs, through TRL's ``log_metric``, the share of each counted fallback
-    (``<name>/empty_responses``, ``<name>/truncated``) and any ``batch_metrics`` as ``<name>/<key>``, so
-    fallbacks show in the training metrics.
+    Per batch it logs, through TRL's ``log_metric``, the share of each fallback the scorer counts
+    (``<name>/empty_responses``, and ``<name>/truncated`` for reward models) and any ``batch_metrics``
+    as ``<name>/<key>``, so fallbacks show in the training metrics.
     """
 
     def fn(prompts, completions, log_metric: Callable[[str, float], None] | None = None, **_) -> list[float]:
@@ -312,7 +321,7 @@ def reward_function(
         before = collections.Counter(scorer.stats)
         rewards = scorer.score(conversations, responses)
         if log_metric is not None and responses:
-            for key in ("empty_responses", "truncated"):
+            for key in scorer.counted:
                 log_metric(f"{name}/{key}", (scorer.stats[key] - before[key]) / len(responses))
             for key, value in (batch_metrics(conversations, responses) if batch_metrics else {}).items():
                 log_metric(f"{name}/{key}", value)

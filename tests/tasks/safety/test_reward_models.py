@@ -143,6 +143,8 @@ def test_format_falls_back_to_role_lines_without_a_chat_template(score_models):
 class _KeywordScorer:
     """Scores 1 for a refusal, 0 otherwise (or the reverse): a stand-in with a known sign."""
 
+    counted = ()
+
     def __init__(self, refusals_score_high: bool):
         self.high = refusals_score_high
         self.stats = {}
