@@ -170,44 +170,56 @@ def steps_to_target(steps: list[float], smoothed: list[float], target: float) ->
     return math.nan
 
 
-def final_value(values: list[float]) -> float:
-    """Mean of the last 10% of a run's values (at least one)."""
-    tail = max(1, math.ceil(0.1 * len(values)))
-    return sum(values[-tail:]) / tail
+def tail_mean(values: list[float], first: bool = False) -> float:
+    """Mean of the last (or first) 10% of a run's values, at least one."""
+    size = max(1, math.ceil(0.1 * len(values)))
+    part = values[:size] if first else values[-size:]
+    return sum(part) / len(part)
 
 
 def efficiency(rows: list[Row], baseline: Row, reward: str):
-    """Per row and seed: the first step whose smoothed reward reaches the baseline's final reward."""
+    """Per row and seed: the first step whose smoothed reward reaches the baseline's final reward.
+
+    The target is the baseline's final reward (mean of its last 10% of steps, averaged over seeds).
+    When the baseline did not improve (final <= start, both averaged over seeds) there is no target
+    to reach and ``improved`` is False: every step count is NaN rather than a meaningless "step 1".
+    """
     key = "reward/sum" if reward == "sum" else f"reward/{reward}/mean"
-    baseline_records = training_metrics(baseline)
-    finals = [final_value(series(records, key)[1]) for records in baseline_records.values() if series(records, key)[1]]
-    if not finals:
+    baseline_series = [series(records, key)[1] for records in training_metrics(baseline).values()]
+    baseline_series = [values for values in baseline_series if values]
+    if not baseline_series:
         raise UserError(f"{baseline.path}: no {key} in metrics.jsonl (choose --reward from the run's rewards, or sum)")
-    target = sum(finals) / len(finals)
+    target = sum(tail_mean(v) for v in baseline_series) / len(baseline_series)
+    start = sum(tail_mean(v, first=True) for v in baseline_series) / len(baseline_series)
+    improved = target > start
     records = [training_metrics(row) for row in rows]
-    steps = total_steps(records + [baseline_records])
+    steps = max(total_steps(records), max(len(v) for v in baseline_series))
     window = smoothing_window(steps)
     results = []
     for row, row_records in zip(rows, records):
         for seed, seed_records in row_records.items():
             run_steps, values = series(seed_records, key)
-            reached = steps_to_target(run_steps, rolling_mean(values, window), target)
+            reached = steps_to_target(run_steps, rolling_mean(values, window), target) if improved else math.nan
             results.append({"row": row.label, "variant": row.variant, "seed": seed, "steps_to_target": reached})
-    return target, key, window, steps, results
+    return target, start, key, window, steps, results
 
 
 def plot_efficiency(rows: list[Row], baseline: Row, reward: str, prefix: Path) -> list[Path]:
     plt = pyplot()
-    target, key, window, steps, results = efficiency(rows, baseline, reward)
+    target, start, key, window, steps, results = efficiency(rows, baseline, reward)
+    improved = target > start
     prefix.parent.mkdir(parents=True, exist_ok=True)
     csv_path = prefix.with_name(prefix.name + ".csv")
     with open(csv_path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, ["row", "variant", "seed", "steps_to_target", "target", "reward", "window", "total_steps"])
+        writer = csv.DictWriter(
+            handle, ["row", "variant", "seed", "steps_to_target", "target", "baseline_start", "reward", "window", "total_steps"]
+        )
         writer.writeheader()
         for result in results:
             reached = result["steps_to_target"]
             writer.writerow({**result, "steps_to_target": "" if math.isnan(reached) else int(reached),
-                             "target": f"{target:.6g}", "reward": key, "window": window, "total_steps": steps})
+                             "target": f"{target:.6g}", "baseline_start": f"{start:.6g}", "reward": key,
+                             "window": window, "total_steps": steps})
 
     figure, axis = plt.subplots(figsize=(6.4, 0.55 * len(rows) + 1.6))
     for index, row in enumerate(rows):
@@ -219,7 +231,7 @@ def plot_efficiency(rows: list[Row], baseline: Row, reward: str, prefix: Path) -
             mean = sum(reached) / len(reached)
             axis.barh(y, mean, color=style["color"], alpha=0.35, hatch=HATCHES[index % len(HATCHES)], edgecolor="black")
             axis.plot(reached, [y] * len(reached), linestyle="none", marker=style["marker"], color="black", markersize=5)
-        if len(reached) < len(values):
+        if improved and len(reached) < len(values):
             note = f"{len(reached)}/{len(values)} seeds reached" if reached else f"not reached in {steps} steps"
             axis.text(steps * 1.03, y, note, va="center", fontsize=8)
     axis.set_yticks(range(len(rows)), [row.label for row in reversed(rows)])
@@ -228,6 +240,10 @@ def plot_efficiency(rows: list[Row], baseline: Row, reward: str, prefix: Path) -
     axis.set_xlim(0, steps * 1.5 + 1)
     axis.set_xlabel(f"steps to reach {baseline.label}'s final {key} = {target:.3g}\n({rolling_label(window)}; markers: seeds; bar: mean over seeds that reached it)")
     axis.set_title("Learning efficiency (fewer steps is better)")
+    if not improved:
+        axis.text(0.5, 0.5, f"no target: {baseline.label}'s final {key} ({target:.3g}) is not above\n"
+                  f"its start ({start:.3g}), so there is no level to reach", transform=axis.transAxes,
+                  ha="center", va="center", fontsize=9, bbox={"facecolor": "white", "edgecolor": "grey"})
     figure.tight_layout()
     return save(figure, prefix) + [csv_path]
 

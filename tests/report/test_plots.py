@@ -112,3 +112,14 @@ def test_table_command_writes_three_formats(setting_dir, tmp_path):
 def test_parse_row_defaults_the_label_to_the_method_name():
     assert parse_row("results/a/b/gd2po_hard").label == "GD²PO-Hard"
     assert parse_row("results/a/b/custom_variant").label == "custom_variant"
+
+
+def test_efficiency_has_no_target_when_the_baseline_did_not_improve(setting_dir, tmp_path):
+    """A falling baseline reward would make every method 'reach' it at once; report no target instead."""
+    prefix = tmp_path / "efficiency"
+    run_report("efficiency", "--row", setting_dir / "grpo", "--baseline", setting_dir / "gdpo",
+               "--reward", "length", "--out", prefix)  # the fake length reward falls during training
+    with open(prefix.with_suffix(".csv")) as handle:
+        records = list(csv.DictReader(handle))
+    assert records and all(r["steps_to_target"] == "" for r in records)
+    assert float(records[0]["target"]) < float(records[0]["baseline_start"])
