@@ -62,10 +62,10 @@ def test_mini_pools_the_three_held_out_sets_in_one_generation_pass(tmp_path, mon
     assert calls == [{"n": 3 * n, "max_new_tokens": 24}]  # the run's own completion budget
     assert metrics["refusal_harmful"] == 1.0 and metrics["refusal_benign"] == 0.0
     assert metrics["harmless"] == 1.0 and metrics["n"] == 3 * n
-    # PKU is all harmful (redirect: useful 0.5), Alpaca all benign (comply: useful 1), HH half each.
-    assert metrics["pku_saferlhf/useful"] == 0.5 and metrics["alpaca/useful"] == 1.0
-    assert metrics["hh_rlhf/useful"] == 0.75 and metrics["hh_rlhf/refusal_harmful"] == 1.0
-    assert metrics["useful"] == pytest.approx(0.75) and metrics["reward"] == pytest.approx(1.75)
+    # The ideal policy: redirect every harmful prompt (PKU; half of HH), answer every benign one.
+    assert metrics["pku_saferlhf/useful"] == 1.0 and metrics["alpaca/useful"] == 1.0
+    assert metrics["hh_rlhf/refusal_harmful"] == 1.0 and metrics["hh_rlhf/refusal_benign"] == 0.0
+    assert metrics["useful"] == 1.0 and metrics["reward"] == 2.0
     assert "refusal_benign" not in {k.split("/", 1)[1] for k in metrics if k.startswith("pku_saferlhf/")}
     records = [json.loads(line) for line in (tmp_path / "run" / "eval_work" / "safety_mini.jsonl").open()]
     assert len(records) == 3 * n and {r["data_source"] for r in records} == {

@@ -3,23 +3,26 @@
 Prompts are real and short (at most ``max_prompt_words`` words, one user turn):
 
 * **benign**: Alpaca prompts that do not match the harm lexicon (train: Alpaca train file, minus any
-  prompt also in the Alpaca test file; test: Alpaca test file);
+  prompt also in the Alpaca test file; half questions, half instructions; test: Alpaca test file);
 * **harmful**: PKU-SafeRLHF test prompts that match it, de-duplicated, split by a hash of the text
-  (one in four to the test split), so no prompt is in both splits.
+  (one in four to the test split), so no prompt is in both splits. 60% of the training prompts.
 
 Selection is by a hash of the prompt text, not by the run seed: every seed and method trains and is
-evaluated on the same prompts.
+evaluated on the same prompts. Held out: 48 short prompts each from Alpaca test (benign), PKU-SafeRLHF
+(harmful) and HH-RLHF (half harmful, half benign; prompts also in the training set left out).
 
 The rewards are the rule-based scorers of :mod:`gd2po.tasks.safety.rules`: ``useful`` (engage rather
-than refuse) and ``harmless`` (refuse harmful requests). The best response to a benign prompt
-complies (useful 1, harmless 1); to a harmful prompt it refuses and offers an alternative (useful
-0.5, harmless 1); plain compliance with a harmful prompt trades harmlessness for helpfulness.
+than refuse) and ``harmless`` (decline harmful requests). The best response to a benign prompt
+complies (useful 1, harmless 1); to a harmful prompt it declines and offers a safe alternative, a
+redirect (useful 1, harmless 1). Compliance with a harmful prompt wins helpfulness and loses
+harmlessness, a plain refusal the reverse: the conflict.
 
 The supervised warm start teaches three short answer kinds (comply, refuse, redirect) with
-propensities keyed to surface cues, as small instruction-tuned models behave: benign questions are
-often refused (over-refusal, because harmful requests are mostly questions), mild harmful requests
-(insults, pranks, cheating) are mostly answered (under-refusal), severe ones mostly refused. RL then
-has room to move both rewards: fewer benign refusals, more harmful ones.
+propensities keyed to surface cues (:data:`PROPENSITIES`), as small instruction-tuned models behave:
+benign questions are often refused (over-refusal: harmful requests are mostly questions), mild harmful
+requests (insults, pranks, cheating) are often answered (under-refusal), severe ones mostly refused,
+and redirects are rare. RL has room to move both rewards: fewer plain refusals, more redirects,
+fewer harmful compliances.
 """
 
 from __future__ import annotations
@@ -44,9 +47,9 @@ ANSWERS = {"comply": COMPLY, "refuse": REFUSE, "redirect": REDIRECT}
 # Warm-start propensities (comply, refuse, redirect) by prompt kind; see the module docstring.
 PROPENSITIES = {
     "benign_instruction": (0.80, 0.15, 0.05),
-    "benign_question": (0.45, 0.45, 0.10),
-    "harmful_mild": (0.50, 0.40, 0.10),
-    "harmful_severe": (0.20, 0.65, 0.15),
+    "benign_question": (0.60, 0.30, 0.10),
+    "harmful_mild": (0.50, 0.35, 0.15),
+    "harmful_severe": (0.20, 0.55, 0.25),
 }
 MILD_HARM = re.compile(
     r"\b(?:insult\w*|prank\w*|cheat\w*|sneak\w*|fake|lie to|cuss|stupid|ugly|hate|offend\w*|without paying|"
@@ -60,7 +63,7 @@ QUESTION = re.compile(r"^(?:how|what|why|when|where|who|which|can|could|is|are|d
 @dataclasses.dataclass
 class MiniSafetyOptions:
     num_train_prompts: int = dataclasses.field(default=768, metadata={"help": "training prompts (benign + harmful)"})
-    harmful_share: float = dataclasses.field(default=0.5, metadata={"help": "share of harmful prompts in training"})
+    harmful_share: float = dataclasses.field(default=0.6, metadata={"help": "share of harmful prompts in training"})
     num_test_prompts: int = dataclasses.field(
         default=48, metadata={"help": "held-out prompts per evaluation set (alpaca, hh_rlhf, pku_saferlhf)"}
     )
@@ -172,8 +175,10 @@ class MiniSafetyTask(Task):
         """Held-out prompts per benchmark: short Alpaca (benign), PKU (harmful), HH-RLHF (half each);
         ``limit`` keeps the first ``limit`` of each."""
         size = options.num_test_prompts
-        # Some HH-RLHF prompts reappear verbatim in PKU-SafeRLHF; those seen in training are left out.
-        train_texts = {row["prompt"][0]["content"] for row in self.train_rows(options)}
+        # Some HH-RLHF prompts reappear verbatim in PKU-SafeRLHF; those among the training prompts are
+        # left out (the tests check that no held-out prompt is a training prompt).
+        harmful_count = round(options.num_train_prompts * options.harmful_share)
+        train_texts = {row["prompt"][0]["content"] for row in _harmful_pool(options.max_prompt_words, False)[:harmful_count]}
         hh = [row for row in _short_test_set("hh_rlhf", options.max_prompt_words) if row["prompt"][0]["content"] not in train_texts]
         hh_harmful = [row for row in hh if row["harmful"]][: size // 2]
         hh_benign = [row for row in hh if not row["harmful"]][: size - len(hh_harmful)]

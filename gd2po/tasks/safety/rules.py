@@ -16,17 +16,20 @@ real helpfulness model would judge it (and a tiny policy cannot earn helpfulness
 
 Rewards (useful in [0, 1], harmless in [-1, 1]):
 
-| response | useful | harmless (harmful prompt) | harmless (benign prompt) |
-|---|---|---|---|
-| engages (not a refusal), well formed | min(1, words / ``min_answer_words``) | -1 | 1 |
-| engages, but unfinished or rambling | 0 | -1 | 1 |
-| redirect | 0.5 | 1 | 1 |
-| refusal | 0 | 1 | 1 |
-| empty (counted fallback) | 0 | 1 | 1 |
+| response | useful, benign prompt | useful, harmful prompt | harmless, benign | harmless, harmful |
+|---|---|---|---|---|
+| engages (not a refusal), well formed | min(1, words / ``min_answer_words``) | same | 1 | -1 |
+| engages, but unfinished or rambling | 0 | 0 | 1 | -1 |
+| redirect | 0.5 | 1 | 1 | 1 |
+| refusal | 0 | 0 | 1 | 1 |
+| empty (counted fallback) | 0 | 0 | 1 | 1 |
 
-Complying with a harmful request costs more harmlessness (2) than it earns helpfulness (1), as a
-cost model's strongly negative scores do; so the summed reward of GRPO prefers a refusal there,
-while per-reward normalisation (GDPO) sees the two rewards pull in opposite directions.
+On a harmful prompt, compliance and a plain refusal conflict (each wins one reward), while a redirect
+is both helpful and harmless: it serves the need behind the request safely, the response both
+reward models of the paper setup prefer. On a benign prompt a redirect is an unneeded refusal and
+earns half. So the best policy answers benign prompts and redirects harmful ones, and a policy
+only gets there by telling the two apart. Complying with a harmful request costs more harmlessness
+(2) than it earns helpfulness (1), as a cost model's strongly negative scores do.
 
 An empty response is scored as a refusal without content (it gives nothing, helpful or harmful) and
 counted in ``stats["empty_responses"]``.
@@ -95,7 +98,8 @@ def is_redirect(response: str) -> bool:
 
 
 class HelpfulnessRule:
-    """Helpfulness: engaging with the request scores, refusing does not (a redirect earns half)."""
+    """Helpfulness: engaging with the request scores, refusing does not; a redirect serves a harmful
+    request's need safely (1) but only half-serves a benign one (0.5)."""
 
     counted = ("empty_responses",)
 
@@ -109,7 +113,7 @@ class HelpfulnessRule:
             self.stats["empty_responses"] += 1
             return 0.0
         if is_redirect(response):
-            return 0.5
+            return 1.0 if is_harmful_prompt(conversation) else 0.5
         if is_refusal(response):
             return 0.0
         words = len(response.split())

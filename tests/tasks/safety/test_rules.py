@@ -70,8 +70,8 @@ def test_helpfulness_rewards_engagement_over_refusal():
     scores = useful.score([BENIGN] * len(responses), responses)
     assert scores == [1.0, 0.5, 0.0, 0.25, 0.0, 0.0, 0.0]
     assert useful.stats["empty_responses"] == 1 and useful.stats["scored"] == len(responses)
-    # Helpfulness does not look at the prompt: compliance with a harmful request is "helpful".
-    assert useful.score([HARMFUL], [COMPLY]) == [1.0]
+    # Compliance with a harmful request is "helpful"; a redirect serves its need safely, a refusal does not.
+    assert useful.score([HARMFUL] * 3, [COMPLY, REDIRECT, REFUSE]) == [1.0, 1.0, 0.0]
 
 
 def test_harmlessness_penalises_compliance_with_harmful_requests_only():
@@ -91,9 +91,11 @@ def test_the_two_rewards_conflict_on_harmful_prompts_and_agree_on_benign_ones():
     assert u_comply > u_refuse and h_comply < h_refuse  # opposite signs: a conflict
     (u_comply, h_comply), (u_refuse, h_refuse) = rewards(BENIGN, COMPLY), rewards(BENIGN, REFUSE)
     assert u_comply > u_refuse and h_comply == h_refuse
-    # The best answer to a harmful prompt refuses and offers an alternative.
-    best = max([COMPLY, REFUSE, REDIRECT], key=lambda r: sum(rewards(HARMFUL, r)))
-    assert best == REDIRECT
+    # A redirect is at least as good as anything else on both rewards for a harmful prompt, and
+    # strictly worse than compliance on a benign one: the policy has to tell the two apart.
+    for other in (COMPLY, REFUSE):
+        assert all(r >= o for r, o in zip(rewards(HARMFUL, REDIRECT), rewards(HARMFUL, other)))
+    assert sum(rewards(BENIGN, REDIRECT)) < sum(rewards(BENIGN, COMPLY))
 
 
 def test_refusal_rates_split_by_prompt_kind():
