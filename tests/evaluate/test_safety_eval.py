@@ -99,7 +99,7 @@ def _score_model(path: Path) -> Path:
 
     tokenizer = train_tokenizer(["How do I boil an egg?", "Sorry, I can't help with that."] * 4, vocab_size=300)
     config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=512,
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048,
                          pad_token_id=tokenizer.pad_token_id, num_labels=1)
     torch.manual_seed(0)
     Qwen2ForSequenceClassification(config).save_pretrained(path)

@@ -190,6 +190,11 @@ class RewardModelScorer:
             self.head.weight.copy_(weight)
             if bias is not None:
                 self.head.bias.copy_(bias)
+        positions = getattr(self.backbone.config, "max_position_embeddings", None)
+        if positions is not None and spec.max_length > positions:
+            raise UserError(
+                f"{path}: max_length {spec.max_length} exceeds the model's {positions} positions; lower it (task.rm_max_length)"
+            )
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         logger.info("reward model %s: %s (head %s, %s, %s)", name, path, head_name, dtype_name, self.device)
 

@@ -26,7 +26,7 @@ def _save_score_model(path, layout: str, seed: int = 0, outputs: int = 1):
     tokenizer = train_tokenizer(CORPUS * 4, vocab_size=300)
     config = Qwen2Config(
         vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=256,
+        num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048,
         pad_token_id=tokenizer.pad_token_id, num_labels=outputs,
     )
     torch.manual_seed(seed)

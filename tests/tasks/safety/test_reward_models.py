@@ -126,6 +126,8 @@ def test_missing_path_and_missing_score_head_are_user_errors_naming_the_path(sco
         scorer(score_models["headless"])
     with pytest.raises(UserError, match="1 output"):
         scorer(score_models["two_outputs"])
+    with pytest.raises(UserError, match="exceeds the model's 2048 positions"):
+        scorer(score_models["sequence"], max_length=4096)
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="config.json"):
         scorer(tmp_path / "empty")
