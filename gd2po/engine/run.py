@@ -201,6 +201,7 @@ def train(config: RunConfig, run_dir: str | Path, source: str = "config") -> dic
         "tau": recipe.tau,
         "recipe": recipe.as_dict(),
         "task": config.task.name,
+        "task_metadata": task.run_metadata(options),
         "steps": trainer.state.global_step,
         "resumed_from_step": resumed_from,
         "wall_s": round(time.time() - started, 3),

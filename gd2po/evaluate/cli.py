@@ -19,7 +19,9 @@ SUITES = {"tool_calling": "gd2po.evaluate.tool_calling", "safety": "gd2po.evalua
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", required=True, type=Path, help="run dir written by `python -m gd2po train`")
     parser.add_argument("--suite", required=True, help=f"one of: {', '.join(SUITES)}")
-    parser.add_argument("--benchmarks", default=None, help="comma-separated subset (default: the suite's defaults)")
+    parser.add_argument(
+        "--benchmarks", default=None, help="comma-separated subset (default: the suite's defaults for the run's task)"
+    )
     parser.add_argument("--limit", type=int, default=None, help="at most this many examples per dataset")
     parser.add_argument("--backend", default="auto", choices=["auto", "transformers", "vllm"], help="generation engine")
     parser.add_argument("--batch-size", type=int, default=16, help="prompts per generation batch (transformers)")
@@ -34,12 +36,12 @@ def run(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise UserError(f"--limit {args.limit}: expected a positive integer")
     suite = importlib.import_module(SUITES[args.suite])
-    requested = args.benchmarks.split(",") if args.benchmarks else list(suite.DEFAULT_BENCHMARKS)
+    run_config, model_dir = load_run(args.run)
+    requested = args.benchmarks.split(",") if args.benchmarks else list(suite.default_benchmarks(run_config))
     unknown = [name for name in requested if name not in suite.BENCHMARKS]
     if unknown:
         raise UserError(f"--benchmarks: unknown {', '.join(unknown)}; allowed for {args.suite}: {', '.join(suite.BENCHMARKS)}")
 
-    run_config, model_dir = load_run(args.run)
     context = EvalContext(
         run_dir=args.run,
         model_dir=model_dir,

@@ -78,4 +78,13 @@ def _generate_vllm(model_dir, conversations, max_new_tokens, seed, max_model_len
     engine = LLM(model=str(model_dir), seed=seed, max_model_len=max_model_len, gpu_memory_utilization=0.6)
     params = SamplingParams(temperature=0.0, top_p=1.0, max_tokens=max_new_tokens, seed=seed)
     results = engine.chat(list(conversations), params, use_tqdm=True)
-    return [result.outputs[0].text for result in results]
+    texts = [result.outputs[0].text for result in results]
+    # Free the GPU for what comes next (the safety suite loads its reward models after generation).
+    del engine
+    import gc
+
+    import torch
+
+    gc.collect()
+    torch.cuda.empty_cache()
+    return texts

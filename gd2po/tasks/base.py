@@ -57,6 +57,10 @@ class Task:
     def warmstart_conversations(self, options: Any, seed: int) -> list[list[dict]] | None:
         return None
 
+    def run_metadata(self, options: Any) -> dict:
+        """What a run's ``summary.json`` should record about the task (e.g. reward-model paths and signs)."""
+        return {}
+
     def default_options(self) -> Any:
         return self.Options()
 
