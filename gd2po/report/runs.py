@@ -45,14 +45,16 @@ class Row:
 
 
 def parse_row(text: str) -> Row:
-    """``LABEL=DIR`` or ``DIR``; the label may itself contain ``=`` (the last one separates)."""
+    """``LABEL=DIR`` or ``DIR``; the label may contain ``=`` (the last one separates) and ``{method}``,
+    which stands for the method's usual name (``GD²PO-SNR`` for ``.../gd2po_snr``)."""
     label, separator, path = text.rpartition("=")
     if not separator:
         label, path = "", text
     if not path:
         raise UserError(f"--row {text!r}: expected [LABEL=]DIR")
     path = Path(path)
-    return Row(label or METHOD_LABELS.get(path.name, path.name), path)
+    default = METHOD_LABELS.get(path.name, path.name)
+    return Row(label.replace("{method}", default) if label else default, path)
 
 
 def discover_rows(folder: Path) -> list[Row]:

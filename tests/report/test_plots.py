@@ -111,6 +111,7 @@ def test_table_command_writes_three_formats(setting_dir, tmp_path):
 
 def test_parse_row_defaults_the_label_to_the_method_name():
     assert parse_row("results/a/b/gd2po_hard").label == "GD²PO-Hard"
+    assert parse_row("{method} [2rewards]=results/a/2rewards/gd2po_hard").label == "GD²PO-Hard [2rewards]"
     assert parse_row("results/a/b/custom_variant").label == "custom_variant"
 
 

@@ -281,7 +281,7 @@ def ablation_row_dirs(name):
     for setting, variant in itertools.product(ablation["settings"], ablation["variants"]):
         label = variant_label(variant)
         if many_settings:
-            label = f"{label or variant} [{setting}]"
+            label = f"{label or '{method}'} [{setting}]"
         rows.append((label, f"results/{ablation['suite']}/{setting}/{variant}"))
     return rows
 
