@@ -101,6 +101,14 @@ def test_ablation_runs_are_named_deltas_on_the_command_line(workdir):
     assert "--out results/tool_calling/3rewards/snr_paper_rule/seed1 " in train
 
 
+def test_small_floats_reach_the_command_as_floats(workdir):
+    """YAML 1.1 reads `1e-06` as a string; the workflow must write `1.0e-06`."""
+    result = snakemake("-n", "-p", "--profile", "slurm", "--profile", "slurm/multi_gpu", "--configfile",
+                       CONFIGS["paper_safety"], "--directory", workdir,
+                       "results/safety/useful_harmless/gd2po_snr/seed0/summary.json")
+    assert "--set algorithm.snr_eps=1.0e-06" in output_of(result)
+
+
 def test_settings_that_differ_in_rewards_share_one_warm_start(workdir):
     result = snakemake("-n", "-p", "--cores", "2", "--configfile", CONFIGS["default"], "--directory", workdir,
                        "results/tool_calling/2rewards/gdpo/seed0/summary.json")

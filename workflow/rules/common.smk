@@ -184,10 +184,21 @@ def run_overrides(wildcards):
 
 
 def cli_value(value):
-    """A `--set` value the commands parse back (as YAML) to `value`: plain where that is exact, else JSON."""
-    if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_./:,+-]+", value) and yaml.safe_load(value) == value:
-        return value
-    return json.dumps(value)
+    """`value` as `--set` text that the commands parse back (as YAML) to exactly `value`.
+
+    Plain where that is exact, else JSON; floats keep a decimal point in the mantissa because YAML
+    1.1 reads `1e-06` as a string.
+    """
+    if isinstance(value, float):
+        mantissa, e, exponent = repr(value).partition("e")
+        text = f"{mantissa}.0e{exponent}" if e and "." not in mantissa else repr(value)
+    elif isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_./:,+-]+", value) and yaml.safe_load(value) == value:
+        text = value
+    else:
+        text = json.dumps(value)
+    if yaml.safe_load(text) != value:
+        raise WorkflowError(f"cannot pass {value!r} to `--set` exactly; write it so that YAML reads it back unchanged")
+    return text
 
 
 def set_flags(overrides):
