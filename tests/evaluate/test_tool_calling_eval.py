@@ -56,7 +56,7 @@ def test_mini_scores_gold_answers_perfectly(tmp_path, monkeypatch):
     calls = fake_generation(monkeypatch, mini_truth)
     context = make_run(tmp_path, {"name": "tool_calling_mini", "rewards": "correctness,length,format"})
     metrics = suite.BENCHMARKS["mini"](context)
-    assert calls == [{"n": 128, "max_new_tokens": 48}]  # the run's own completion budget
+    assert calls == [{"n": MiniOptions().num_test, "max_new_tokens": 48}]  # the run's own completion budget
     assert metrics["accuracy"] == 100.0 and metrics["format_rate"] == 100.0
     assert metrics["correctness"] == 3.0 and metrics["length"] == 0.5  # 5 of 10 target words
     assert metrics["format"] == 1.0 and metrics["think_words_mean"] == 5.0
@@ -90,11 +90,19 @@ def test_bfcl_keys_and_limit(tmp_path, monkeypatch):
         suite.BENCHMARKS["bfcl"](EvalContext(**{**context.__dict__, "limit": 3}))
 
 
-def cli_args(run_dir, benchmarks: str, limit=None) -> argparse.Namespace:
+def cli_args(run_dir, benchmarks: str | None, limit=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     cli.add_arguments(parser)
-    argv = ["--run", str(run_dir), "--suite", "tool_calling", "--benchmarks", benchmarks]
+    argv = ["--run", str(run_dir), "--suite", "tool_calling"] + (["--benchmarks", benchmarks] if benchmarks else [])
     return parser.parse_args(argv + (["--limit", str(limit)] if limit else []))
+
+
+def test_cli_defaults_to_mini_for_a_mini_run(tmp_path, monkeypatch):
+    fake_generation(monkeypatch, mini_truth)
+    context = make_run(tmp_path, {"name": "tool_calling_mini"})
+    assert cli.run(cli_args(context.run_dir, None, limit=3)) == 0
+    written = json.loads((context.run_dir / "eval.json").read_text())
+    assert written["benchmarks"] == ["mini"] and written["metrics"]["mini/accuracy"] == 100.0
 
 
 def test_cli_writes_eval_json_for_api_bank(tmp_path, monkeypatch):

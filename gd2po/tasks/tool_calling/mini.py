@@ -1,7 +1,7 @@
 """A synthetic tool-calling task that a ~1M-parameter model learns on CPU in seconds.
 
 Each problem lists 2–4 of six tools in a compact system prompt; the user asks for one of them in
-one of three phrasings, and the answer is one call whose 1–2 argument values are copied from the
+one of five phrasings, and the answer is one call whose 1–2 argument values are copied from the
 request, in the RLLA output format::
 
     system: Tools: music(genre) weather(city) alarm(hour)
@@ -11,17 +11,26 @@ request, in the RLLA output format::
             {"name": "weather", "parameters": {"city": "oslo"}}
             </tool_call>
 
-The real ToolRL rewards score it; the length target is scaled from 512 to 10 think words.
+The real ToolRL rewards score it (format, correctness ±3, length); the length target is scaled
+from 512 to 10 think words.
 
 Why RL has something to learn: the warm start imitates a deliberately noisy answer distribution.
-For the second and third phrasing of each tool, most warm-start answers call a *confusable* tool
-(weather ↔ news, alarm ↔ music, ...), and a tenth of the other answers copy one wrong value. The
-warm-started policy is therefore right on roughly half of the held-out requests, its samples at
-temperature 1 mix right and wrong calls, and only the correctness reward tells them apart.
+For three of the five phrasings of each tool, 70% of the warm-start answers call a *confusable*
+tool (weather → news, alarm → music, ...); a tenth of the other answers copy one wrong value; a
+fifth of all answers break the layout (a space instead of the newline after ``</think>``). The
+warm-started policy (``prepare --size mini --warmstart-steps 1000``) is right on about a third of
+the held-out requests, its samples at temperature 1 mix right and wrong calls, and only the
+correctness reward tells them apart; the format reward sees the layout slips, so the 2- and
+3-reward settings differ.
+
+Copying a value is what a tiny model learns last (the warm-start loss drops suddenly once it
+does). Two choices make it come early and reliably: the values are quoted in the request, and
+30% of the warm-start prompts are copy lessons that list one tool and quote only its values.
 
 Why the rewards conflict: the length reward pays for longer thoughts (up to 10 words; the warm start
-thinks 1–8), while correctness needs the right call, and every think word spends the completion
-budget the call needs (a call cut off at ``max_completion_length`` scores −3).
+thinks 1–8, independently of the answer), while correctness needs the right call, and every think
+word spends the completion budget the call needs (a call cut off at ``max_completion_length``
+scores −3).
 
 The held-out split is fixed (it does not depend on the run seed, so methods and seeds are compared
 on the same problems), and no held-out request occurs in the train or warm-start data.
@@ -40,29 +49,35 @@ from gd2po.tasks.tool_calling.rewards import RewardOptions, parse_tool_block, re
 
 # tool -> (parameters, phrasings). A phrasing names its slots in parameter order.
 TOOLS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "weather": (("city",), ("weather in {city}", "forecast for {city}", "will it rain in {city}")),
-    "news": (("topic",), ("news about {topic}", "headlines on {topic}", "what is new in {topic}")),
-    "alarm": (("hour",), ("wake me at {hour}", "set an alarm for {hour}", "ring at {hour}")),
-    "translate": (("word", "lang"), ("translate {word} to {lang}", "say {word} in {lang}", "{word} in {lang}")),
-    "email": (("name", "topic"), ("email {name} about {topic}", "write to {name} on {topic}", "tell {name} about {topic}")),
-    "music": (("genre",), ("play some {genre}", "put on {genre}", "i want {genre} songs")),
+    "weather": (("city",), ("weather in {city}", "forecast for {city}", "will it rain in {city}",
+                            "is it cold in {city}", "how warm is {city}")),
+    "news": (("topic",), ("news about {topic}", "headlines on {topic}", "what is new in {topic}",
+                          "any stories on {topic}", "latest on {topic}")),
+    "alarm": (("hour",), ("wake me at {hour}", "set an alarm for {hour}", "ring at {hour}",
+                          "alert me at {hour}", "get me up at {hour}")),
+    "translate": (("word", "lang"), ("translate {word} to {lang}", "say {word} in {lang}", "{word} in {lang}",
+                                     "how is {word} in {lang}", "{word} into {lang}")),
+    "email": (("name", "topic"), ("email {name} about {topic}", "write to {name} on {topic}",
+                                  "tell {name} about {topic}", "mail {name} re {topic}", "message {name} on {topic}")),
+    "music": (("genre",), ("play some {genre}", "put on {genre}", "i want {genre} songs",
+                           "start {genre} music", "queue {genre}")),
 }
-# Disjoint single-token values. Requests quote them ("paris"), so the value is the same token in the
-# request and in the JSON call: the byte-level BPE makes ` paris` (after a space) and `paris` (after
-# a quote) different tokens, and a copy between unrelated tokens is much harder for a tiny model.
+# Disjoint single-token values. Requests quote them ("paris") so that the value is the same token in
+# the request and in the JSON call: the byte-level BPE makes ` paris` (after a space) and `paris`
+# (after a quote) different tokens, and a copy between different tokens is harder for a tiny model.
 VALUES: dict[str, tuple[str, ...]] = {
-    "city": ("paris", "rome", "oslo", "cairo", "lima", "tokyo", "delhi", "berlin", "madrid", "dublin"),
-    "topic": ("golf", "tennis", "chess", "science", "travel", "football", "cooking", "art", "health", "films"),
-    "hour": tuple(str(h) for h in range(1, 10)),
-    "word": ("apple", "house", "water", "friend", "book", "river", "bread", "night", "green", "cloud"),
+    "city": ("paris", "rome", "oslo", "cairo", "lima", "tokyo"),
+    "topic": ("golf", "tennis", "chess", "science", "travel", "art"),
+    "hour": ("1", "2", "3", "4", "5", "6"),
+    "word": ("apple", "house", "water", "friend", "book", "river"),
     "lang": ("french", "german", "spanish", "italian", "dutch", "polish"),
-    "name": ("anna", "ben", "carl", "dora", "emma", "felix", "grace", "hugo", "iris", "jack"),
-    "genre": ("rock", "jazz", "blues", "pop", "reggae", "techno", "folk", "soul"),
+    "name": ("anna", "ben", "carl", "dora", "emma", "felix"),
+    "genre": ("rock", "jazz", "blues", "pop", "reggae", "folk"),
 }
 WRAPPERS = ("{}", "please {}", "can you {}", "{} please", "hey {}")
 EXTRA_TOOLS = (1, 3)  # how many other tools the system prompt lists next to the right one
 # In the warm start, phrasings from AMBIGUOUS_FROM on are ambiguous: some answers call the confusable tool.
-AMBIGUOUS_FROM = 1
+AMBIGUOUS_FROM = 2
 CONFUSABLE = {"weather": "news", "news": "email", "alarm": "music", "translate": "weather", "email": "news",
               "music": "alarm"}
 THINK_WORDS = "i should read the request pick the matching tool and copy its values into the call".split()
@@ -84,13 +99,21 @@ class MiniOptions(RewardOptions):
         default=40, metadata={"help": "steps over which the scheduled target goes from start to end words"}
     )
     num_train: int = dataclasses.field(default=1024, metadata={"help": "training prompts"})
-    num_test: int = dataclasses.field(default=128, metadata={"help": "held-out prompts (a fixed set, same for every seed)"})
-    warmstart_examples: int = dataclasses.field(default=2048, metadata={"help": "warm-start (SFT) conversations"})
+    num_test: int = dataclasses.field(default=256, metadata={"help": "held-out prompts (a fixed set, same for every seed)"})
+    warmstart_examples: int = dataclasses.field(
+        default=8000, metadata={"help": "warm-start (SFT) conversations; many distinct ones make the copy emerge early"}
+    )
     warmstart_ambiguous_rate: float = dataclasses.field(
-        default=0.6, metadata={"help": "share of warm-start answers to an ambiguous phrasing that call the confusable tool"}
+        default=0.7, metadata={"help": "share of warm-start answers to an ambiguous phrasing that call the confusable tool"}
     )
     warmstart_think_words: int = dataclasses.field(
         default=8, metadata={"help": "warm-start thoughts are 1..this many words (uniform), whatever the answer"}
+    )
+    warmstart_bare_rate: float = dataclasses.field(
+        default=0.3, metadata={"help": "share of warm-start prompts that list one tool and quote only its values"}
+    )
+    warmstart_format_noise: float = dataclasses.field(
+        default=0.2, metadata={"help": "share of warm-start answers with a space for the newline after </think> (format 0)"}
     )
     warmstart_value_noise: float = dataclasses.field(
         default=0.1, metadata={"help": "share of warm-start answers with one argument value replaced by a wrong one"}
@@ -115,8 +138,9 @@ class Problem:
         return answer_text(self.call, "call the tool")
 
 
-def answer_text(call: dict, think: str) -> str:
-    return f"<think> {think} </think>\n<tool_call>\n{json.dumps(call)}\n</tool_call>"
+def answer_text(call: dict, think: str, separator: str = "\n") -> str:
+    """An answer in the RLLA layout; any ``separator`` but a newline breaks the format reward only."""
+    return f"<think> {think} </think>{separator}<tool_call>\n{json.dumps(call)}\n</tool_call>"
 
 
 def sample_problem(rng: random.Random) -> Problem:
@@ -132,21 +156,31 @@ def sample_problem(rng: random.Random) -> Problem:
     return Problem(tuple(tools), phrasing, request, {"name": name, "parameters": values})
 
 
-def problems(count: int, rng: random.Random, exclude: frozenset[str] = frozenset(), distinct: str = "prompt") -> list[Problem]:
-    """``count`` problems with distinct prompts (or requests), none whose request is in ``exclude``."""
+def bare_problem(rng: random.Random) -> Problem:
+    """A one-tool prompt whose request is only the quoted values: a copy lesson for the warm start."""
+    name = rng.choice(list(TOOLS))
+    values = {p: rng.choice(VALUES[p]) for p in TOOLS[name][0]}
+    request = " ".join(f'"{v}"' for v in values.values())
+    return Problem((name,), 0, request, {"name": name, "parameters": values})
+
+
+def problems(
+    count: int, rng: random.Random, exclude: frozenset[str] = frozenset(), distinct_requests: bool = False
+) -> list[Problem]:
+    """``count`` problems with distinct prompts (or distinct requests), none whose request is in ``exclude``."""
     chosen: dict = {}
     for _ in range(count * 100):
         if len(chosen) == count:
             break
         problem = sample_problem(rng)
         if problem.request not in exclude:
-            chosen.setdefault(problem.request if distinct == "request" else (problem.tools, problem.request), problem)
+            chosen.setdefault(problem.request if distinct_requests else (problem.tools, problem.request), problem)
     return list(chosen.values())
 
 
 @functools.lru_cache(maxsize=4)
 def _held_out(count: int) -> tuple[Problem, ...]:
-    return tuple(problems(count, random.Random(TEST_SEED), distinct="request"))
+    return tuple(problems(count, random.Random(TEST_SEED), distinct_requests=True))
 
 
 def held_out_problems(options: MiniOptions) -> list[Problem]:
@@ -165,7 +199,7 @@ def _noisy_call(problem: Problem, options: MiniOptions, rng: random.Random) -> d
     ambiguous = problem.phrasing >= AMBIGUOUS_FROM
     if ambiguous and rng.random() < options.warmstart_ambiguous_rate:
         name = CONFUSABLE[name]
-        pool = [v for v in values.values()]
+        pool = list(values.values())
         values = {p: (pool[i] if i < len(pool) else rng.choice(VALUES[p])) for i, p in enumerate(TOOLS[name][0])}
     elif rng.random() < options.warmstart_value_noise:
         parameter = rng.choice(list(values))
@@ -173,7 +207,7 @@ def _noisy_call(problem: Problem, options: MiniOptions, rng: random.Random) -> d
     return {"name": name, "parameters": values}
 
 
-def _think(rng: random.Random, options: "MiniOptions") -> str:
+def _think(rng: random.Random, options: MiniOptions) -> str:
     """A prefix of one fixed sentence: its length is the only thing the length reward sees."""
     return " ".join(THINK_WORDS[: rng.randint(1, options.warmstart_think_words)])
 
@@ -206,12 +240,16 @@ class MiniToolCallingTask(Task):
                 yield message["content"]
 
     def warmstart_conversations(self, options: MiniOptions, seed: int) -> list[list[dict]]:
-        """Noisy demonstrations: ambiguous phrasings often call the confusable tool; some values are wrong."""
+        """Noisy demonstrations: ambiguous phrasings often call the confusable tool; some values are wrong;
+        some answers break the layout."""
         rng = random.Random(f"{seed}:warmstart")
         conversations = []
         for problem in problems(options.warmstart_examples, rng, _held_out_requests(options)):
+            if rng.random() < options.warmstart_bare_rate:
+                problem = bare_problem(rng)
             call = _noisy_call(problem, options, rng)
-            answer = answer_text(call, _think(rng, options))
+            separator = " " if rng.random() < options.warmstart_format_noise else "\n"
+            answer = answer_text(call, _think(rng, options), separator)
             conversations.append([*problem.prompt(), {"role": "assistant", "content": answer}])
         return conversations
 
