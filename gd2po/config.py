@@ -14,6 +14,8 @@ Two sections are open-ended and validated elsewhere:
 from __future__ import annotations
 
 import dataclasses
+import functools
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -211,8 +213,32 @@ def recipe_for(method: str, overrides: dict, source: str):
         raise UserError(f"{source}: algorithm: {error}") from None
 
 
+def _yaml_load(text: str) -> Any:
+    """``yaml.safe_load`` that reads exponent floats without a decimal point (``1e-6``) as floats.
+
+    PyYAML implements YAML 1.1, where ``1e-6`` is the string ``"1e-6"``; YAML 1.2 and every user read
+    it as 10⁻⁶. Config files and ``--set`` values both go through here.
+    """
+    import yaml
+
+    return yaml.load(text, Loader=_config_loader())
+
+
+@functools.cache
+def _config_loader() -> type:
+    import yaml
+
+    class ConfigLoader(yaml.SafeLoader):
+        pass
+
+    ConfigLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
+    )
+    return ConfigLoader
+
+
 def parse_set(items: list[str] | None) -> dict:
-    """``["a.b=1", "c=x"]`` -> nested ``{"a": {"b": 1}, "c": "x"}``; values are parsed as YAML."""
+    """``["a.b=1", "c=x"]`` -> nested ``{"a": {"b": 1}, "c": "x"}``; values are parsed as YAML (``1e-6`` is a float)."""
     import yaml
 
     nested: dict = {}
@@ -221,7 +247,7 @@ def parse_set(items: list[str] | None) -> dict:
         if not sep or not key.strip():
             raise UserError(f"--set {item!r}: expected dotted.key=value")
         try:
-            value = yaml.safe_load(raw) if raw.strip() else None
+            value = _yaml_load(raw) if raw.strip() else None
         except yaml.YAMLError:
             raise UserError(f"--set {item}: value is not valid YAML") from None
         parts = key.strip().split(".")
@@ -253,7 +279,7 @@ def read_yaml(path: str | Path) -> dict:
     if not path.is_file():
         raise UserError(f"{path}: config file not found")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = _yaml_load(path.read_text()) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         at = f" (line {mark.line + 1})" if mark else ""

@@ -44,6 +44,16 @@ def test_yaml_plus_set_values_are_parsed_as_yaml_and_types_checked(tmp_path):
     assert run_config.from_mapping(run_config.to_mapping(config), "again") == config
 
 
+def test_exponent_floats_without_a_decimal_point_are_floats(tmp_path):
+    """PyYAML (YAML 1.1) reads ``1e-6`` as a string; config files and ``--set`` read it as YAML 1.2 does."""
+    config = run_config.load(SMOKE, ["optimization.learning_rate=1e-6", "generation.temperature=5E-1"])
+    assert config.optimization.learning_rate == 1e-6 and config.generation.temperature == 0.5
+    path = tmp_path / "run.yaml"
+    path.write_text(SMOKE.read_text() + "\nalgorithm: {snr_eps: 1e-8}\n")
+    assert run_config.load(path, ["method=gd2po_snr"]).algorithm == {"snr_eps": 1e-8}
+    assert run_config.parse_set(["task.tag=x1e5", "task.count=1_000"]) == {"task": {"tag": "x1e5", "count": 1000}}
+
+
 @pytest.mark.parametrize(
     "sets, message",
     [

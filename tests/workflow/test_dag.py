@@ -102,7 +102,7 @@ def test_ablation_runs_are_named_deltas_on_the_command_line(workdir):
 
 
 def test_small_floats_reach_the_command_as_floats(workdir):
-    """YAML 1.1 reads `1e-06` as a string; the workflow must write `1.0e-06`."""
+    """The workflow writes `1.0e-06`, which every YAML reader (1.1 or 1.2) reads as a float."""
     result = snakemake("-n", "-p", "--profile", "slurm", "--profile", "slurm/multi_gpu", "--configfile",
                        CONFIGS["paper_safety"], "--directory", workdir,
                        "results/safety/useful_harmless/gd2po_snr/seed0/summary.json")

@@ -186,8 +186,8 @@ def run_overrides(wildcards):
 def cli_value(value):
     """`value` as `--set` text that the commands parse back (as YAML) to exactly `value`.
 
-    Plain where that is exact, else JSON; floats keep a decimal point in the mantissa because YAML
-    1.1 reads `1e-06` as a string.
+    Plain where that is exact, else JSON; floats keep a decimal point in the mantissa (`1.0e-06`), so
+    that a YAML 1.1 reader such as plain PyYAML reads the same number as the commands do.
     """
     if isinstance(value, float):
         mantissa, e, exponent = repr(value).partition("e")
