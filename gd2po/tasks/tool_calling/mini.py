@@ -12,7 +12,7 @@ request, in the RLLA output format::
             </tool_call>
 
 The real ToolRL rewards score it (format, correctness ±3, length); the length target is scaled
-from 512 to 10 think words.
+from 512 to 8 think words.
 
 Why RL has something to learn: the warm start imitates a deliberately noisy answer distribution.
 For three of the five phrasings of each tool, 70% of the warm-start answers call a *confusable*
@@ -25,9 +25,9 @@ correctness reward tells them apart; the format reward sees the layout slips, so
 
 Copying a value is what a tiny model learns last (the warm-start loss drops suddenly once it
 does). Two choices make it come early and reliably: the values are quoted in the request, and
-30% of the warm-start prompts are copy lessons that list one tool and quote only its values.
+half of the warm-start prompts are copy lessons that list one tool and quote only its values.
 
-Why the rewards conflict: the length reward pays for longer thoughts (up to 10 words; the warm start
+Why the rewards conflict: the length reward pays for longer thoughts (up to 8 words; the warm start
 thinks 1–8, independently of the answer), while correctness needs the right call, and every think
 word spends the completion budget the call needs (a call cut off at ``max_completion_length``
 scores −3).
@@ -87,13 +87,13 @@ TEST_SEED = "tool_calling_mini:test"
 @dataclasses.dataclass
 class MiniOptions(RewardOptions):
     length_target_words: float = dataclasses.field(
-        default=10.0, metadata={"help": "think words at which the length reward reaches 1 (the mini thoughts are short)"}
+        default=8.0, metadata={"help": "think words at which the length reward reaches 1 (the mini thoughts are short)"}
     )
     length_schedule_start_words: float = dataclasses.field(
-        default=7.5, metadata={"help": "length target at step 0 when length_schedule is on (384/512 of the target)"}
+        default=6.0, metadata={"help": "length target at step 0 when length_schedule is on (384/512 of the target)"}
     )
     length_schedule_end_words: float = dataclasses.field(
-        default=12.5, metadata={"help": "length target after length_schedule_steps (640/512 of the target)"}
+        default=10.0, metadata={"help": "length target after length_schedule_steps (640/512 of the target)"}
     )
     length_schedule_steps: int = dataclasses.field(
         default=40, metadata={"help": "steps over which the scheduled target goes from start to end words"}
@@ -110,7 +110,7 @@ class MiniOptions(RewardOptions):
         default=8, metadata={"help": "warm-start thoughts are 1..this many words (uniform), whatever the answer"}
     )
     warmstart_bare_rate: float = dataclasses.field(
-        default=0.3, metadata={"help": "share of warm-start prompts that list one tool and quote only its values"}
+        default=0.5, metadata={"help": "share of warm-start prompts that list one tool and quote only its values"}
     )
     warmstart_format_noise: float = dataclasses.field(
         default=0.2, metadata={"help": "share of warm-start answers with a space for the newline after </think> (format 0)"}
