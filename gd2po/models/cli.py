@@ -12,7 +12,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="model directory to write (replaced atomically)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the tokenizer, initialisation and warm start")
     parser.add_argument("--size", default="mini", choices=list(PRESETS), help="model size preset")
-    parser.add_argument("--warmstart-steps", type=int, default=300, help="SFT steps on the task's conversations (0: none)")
+    parser.add_argument(
+        "--warmstart-steps", type=int, default=None, help="SFT steps on the task's conversations (0: none; default: the task's)"
+    )
     parser.add_argument(
         "--set", dest="sets", action="append", default=[], metavar="task.KEY=VALUE", help="a task option (repeatable)"
     )
@@ -31,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     unknown = [key for key in overrides if key != "task"]
     if unknown:
         raise UserError(f"--set {unknown[0]}: prepare accepts task.KEY=VALUE only")
-    if args.warmstart_steps < 0:
+    if args.warmstart_steps is not None and args.warmstart_steps < 0:
         raise UserError("--warmstart-steps: must be 0 or positive")
 
     from gd2po.models.prepare import prepare_model

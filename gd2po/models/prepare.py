@@ -26,17 +26,22 @@ def prepare_model(
     *,
     seed: int = 0,
     size: str = "mini",
-    warmstart_steps: int = 300,
+    warmstart_steps: int | None = None,
     task_overrides: dict | None = None,
     probe_tokens: int = 48,
 ) -> dict:
-    """Build, warm-start and save a model for ``task_name`` into ``out``; return its metadata."""
+    """Build, warm-start and save a model for ``task_name`` into ``out``; return its metadata.
+
+    ``warmstart_steps=None`` runs the task's own number of SFT steps (``Task.warmstart_steps``).
+    """
     from gd2po.config import task_options
     from gd2po.models.builder import build_model, preset
     from gd2po.tasks import get_task
 
     started = time.time()
     task = get_task(task_name)
+    if warmstart_steps is None:
+        warmstart_steps = task.warmstart_steps
     options = task_options(task_name, task_overrides or {}, "--set")
     shape = preset(size)
     corpus = task.tokenizer_corpus(options, seed)

@@ -38,6 +38,8 @@ class Task:
     name: ClassVar[str]
     suite: ClassVar[str]  # "tool_calling" or "safety": which evaluation suite applies
     Options: ClassVar[type]
+    # SFT steps `python -m gd2po prepare` runs on the warm-start conversations unless told otherwise.
+    warmstart_steps: ClassVar[int] = 300
 
     def reward_functions(self, options: Any) -> list[RewardFunction]:
         raise NotImplementedError

@@ -89,6 +89,16 @@ def test_prepare_writes_a_loadable_warm_started_model(tmp_path):
     AutoModelForCausalLM.from_pretrained(out)
 
 
+def test_prepare_runs_the_tasks_own_warm_start_steps_by_default(tmp_path, monkeypatch):
+    from gd2po.models.prepare import prepare_model
+    from gd2po.tasks import get_task
+
+    assert get_task("tool_calling_mini").warmstart_steps == 1000  # the copy skill needs 600-900 steps
+    monkeypatch.setattr(type(get_task("toy")), "warmstart_steps", 3)
+    metadata = prepare_model("toy", tmp_path / "model", size="tiny", probe_tokens=2)
+    assert metadata["warmstart_steps"] == 3
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

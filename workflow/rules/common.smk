@@ -257,9 +257,10 @@ def prepare_flags(wildcards):
         for key, value in config["suites"][wildcards.suite]["settings"][wildcards.setting].get("set", {}).items()
         if key.startswith("task.")
     }
+    steps = f"--warmstart-steps {spec['warmstart_steps']} " if "warmstart_steps" in spec else ""
     return (
         f"--task {shlex.quote(spec['task'])} --seed {spec['seed']} --size {shlex.quote(spec['size'])} "
-        f"--warmstart-steps {spec['warmstart_steps']} {set_flags(task_sets)}"
+        f"{steps}{set_flags(task_sets)}"
     ).strip()
 
 
