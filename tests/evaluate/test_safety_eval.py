@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
+
+import eval_helpers
+from eval_helpers import fake_generation
 
 from gd2po.errors import UserError
-from gd2po.evaluate import generation
 from gd2po.evaluate import safety as suite
 from gd2po.evaluate.context import EvalContext
 from gd2po.tasks.safety import data
@@ -26,23 +27,7 @@ COMPLY, REFUSE, REDIRECT = ANSWERS["comply"][0], ANSWERS["refuse"][0], ANSWERS["
 
 
 def make_run(tmp_path, task: dict, max_completion_length: int = 24) -> EvalContext:
-    run_dir = tmp_path / "run"
-    (run_dir / "model").mkdir(parents=True, exist_ok=True)
-    config = {"task": task, "seed": 0, "generation": {"max_completion_length": max_completion_length}}
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
-    return EvalContext(run_dir=run_dir, model_dir=run_dir / "model", run_config=config, limit=None,
-                       work_dir=run_dir / "eval_work")
-
-
-def fake_generation(monkeypatch, answer):
-    calls = []
-
-    def generate(model_dir, conversations, *, max_new_tokens, **kwargs):
-        calls.append({"n": len(conversations), "max_new_tokens": max_new_tokens})
-        return [answer(conversation) for conversation in conversations]
-
-    monkeypatch.setattr(generation, "generate_greedy", generate)
-    return calls
+    return eval_helpers.make_run(tmp_path, task, max_completion_length=max_completion_length)
 
 
 def ideal(conversation) -> str:

@@ -8,10 +8,12 @@ import sys
 import types
 
 import pytest
-import yaml
+
+import eval_helpers
+from eval_helpers import fake_generation
 
 from gd2po.errors import UserError
-from gd2po.evaluate import cli, generation
+from gd2po.evaluate import cli
 from gd2po.evaluate import tool_calling as suite
 from gd2po.evaluate.api_bank import load_cases
 from gd2po.evaluate.context import EvalContext
@@ -19,24 +21,7 @@ from gd2po.tasks.tool_calling.mini import MiniOptions, held_out_problems
 
 
 def make_run(tmp_path, task: dict) -> EvalContext:
-    run_dir = tmp_path / "run"
-    (run_dir / "model").mkdir(parents=True)
-    (run_dir / "model" / "config.json").write_text("{}")
-    (run_dir / "model" / "tokenizer.json").write_text("{}")
-    config = {"task": task, "seed": 3, "generation": {"max_completion_length": 48}, "optimization": {"max_steps": 10}}
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
-    return EvalContext(run_dir=run_dir, model_dir=run_dir / "model", run_config=config, work_dir=run_dir / "eval_work")
-
-
-def fake_generation(monkeypatch, answer):
-    calls = []
-
-    def generate(model_dir, conversations, *, max_new_tokens, **kwargs):
-        calls.append({"n": len(conversations), "max_new_tokens": max_new_tokens})
-        return [answer(conversation) for conversation in conversations]
-
-    monkeypatch.setattr(generation, "generate_greedy", generate)
-    return calls
+    return eval_helpers.make_run(tmp_path, task, seed=3, optimization={"max_steps": 10})
 
 
 def mini_truth(conversation) -> str:
@@ -58,7 +43,7 @@ def test_mini_scores_gold_answers_perfectly(tmp_path, monkeypatch):
     metrics = suite.BENCHMARKS["mini"](context)
     assert calls == [{"n": MiniOptions().num_test, "max_new_tokens": 48}]  # the run's own completion budget
     assert metrics["accuracy"] == 100.0 and metrics["format_rate"] == 100.0
-    assert metrics["correctness"] == 3.0 and metrics["length"] == 0.5  # 5 of 10 target words
+    assert metrics["correctness"] == 3.0 and metrics["length"] == 0.62  # 5 of 8 target words, rounded as rlla.py does
     assert metrics["format"] == 1.0 and metrics["think_words_mean"] == 5.0
 
 
