@@ -23,6 +23,17 @@ from typing import Any, Callable, ClassVar, Iterable, Sequence
 RewardFunction = Callable[..., list]
 
 
+def as_messages(prompt: Any) -> list[dict[str, str]]:
+    """``prompt`` (a sequence of mappings with ``role`` and ``content``) as plain string dicts.
+
+    Raises ValueError if it is not one; callers say which file, row or argument it came from.
+    """
+    try:
+        return [{"role": str(m["role"]), "content": str(m["content"])} for m in prompt]
+    except (TypeError, KeyError):
+        raise ValueError("not a list of {role, content} messages") from None
+
+
 def completion_text(completion: Any) -> str:
     """The assistant text of one completion, whether TRL passed a string or a message list."""
     if isinstance(completion, str):
@@ -36,16 +47,13 @@ class Task:
     """Base class of every task; subclasses set the class attributes and override the methods."""
 
     name: ClassVar[str]
-    suite: ClassVar[str]  # "tool_calling" or "safety": which evaluation suite applies
+    suite: ClassVar[str]  # which evaluation suite applies: "tool_calling", "safety" (or "toy": none)
     Options: ClassVar[type]
     # SFT steps `python -m gd2po prepare` runs on the warm-start conversations unless told otherwise.
     warmstart_steps: ClassVar[int] = 300
 
     def reward_functions(self, options: Any) -> list[RewardFunction]:
         raise NotImplementedError
-
-    def reward_names(self, options: Any) -> list[str]:
-        return [fn.__name__ for fn in self.reward_functions(options)]
 
     def train_dataset(self, options: Any, seed: int):
         raise NotImplementedError
@@ -62,9 +70,6 @@ class Task:
     def run_metadata(self, options: Any) -> dict:
         """What a run's ``summary.json`` should record about the task (e.g. reward-model paths and signs)."""
         return {}
-
-    def default_options(self) -> Any:
-        return self.Options()
 
     def option_fields(self) -> dict[str, dataclasses.Field]:
         return {f.name: f for f in dataclasses.fields(self.Options)}

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gd2po.errors import UserError
+from gd2po.tasks.base import as_messages
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +46,6 @@ class PromptSet:
     merged_rows: int  # rows in which consecutive same-role messages were merged
     source: Path
 
-    def conversations(self) -> list[Conversation]:
-        return [row["prompt"] for row in self.rows]
-
 
 def merge_consecutive_turns(messages: Conversation) -> tuple[Conversation, bool]:
     """Merge each run of same-role messages into one (contents joined by a blank line).
@@ -65,8 +63,8 @@ def merge_consecutive_turns(messages: Conversation) -> tuple[Conversation, bool]
 
 def _messages(prompt: Any, path: Path, index: int) -> Conversation:
     try:
-        messages = [{"role": str(m["role"]), "content": str(m["content"])} for m in prompt]
-    except (TypeError, KeyError):
+        messages = as_messages(prompt)
+    except ValueError:
         raise UserError(f"{path}: row {index}: prompt is not a list of {{role, content}} messages") from None
     if not messages or messages[-1]["role"] != "user":
         raise UserError(f"{path}: row {index}: prompt must end with a user message")

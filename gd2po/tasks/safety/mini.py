@@ -154,6 +154,12 @@ def _benign_train_rows(max_words: int, questions: int, instructions: int) -> tup
     return tuple(chosen)
 
 
+def _harmful_train_rows(options: MiniSafetyOptions) -> list[dict]:
+    """The harmful training prompts: the first ``round(num_train_prompts * harmful_share)`` of the pool."""
+    harmful_count = round(options.num_train_prompts * options.harmful_share)
+    return list(_harmful_pool(options.max_prompt_words, test=False)[:harmful_count])
+
+
 class MiniSafetyTask(Task):
     name = "safety_mini"
     suite = "safety"
@@ -163,8 +169,7 @@ class MiniSafetyTask(Task):
     # -- prompts -------------------------------------------------------------------------------
 
     def train_rows(self, options: MiniSafetyOptions) -> list[dict]:
-        harmful_count = round(options.num_train_prompts * options.harmful_share)
-        harmful = list(_harmful_pool(options.max_prompt_words, test=False)[:harmful_count])
+        harmful = _harmful_train_rows(options)
         benign_count = options.num_train_prompts - len(harmful)
         # Half the benign prompts are questions, as nearly all harmful ones are, so the form of a prompt
         # alone does not tell the two apart (Alpaca is ~11% questions).
@@ -177,8 +182,7 @@ class MiniSafetyTask(Task):
         size = options.num_test_prompts
         # Some HH-RLHF prompts reappear verbatim in PKU-SafeRLHF; those among the training prompts are
         # left out (the tests check that no held-out prompt is a training prompt).
-        harmful_count = round(options.num_train_prompts * options.harmful_share)
-        train_texts = {row["prompt"][0]["content"] for row in _harmful_pool(options.max_prompt_words, False)[:harmful_count]}
+        train_texts = {row["prompt"][0]["content"] for row in _harmful_train_rows(options)}
         hh = [row for row in _short_test_set("hh_rlhf", options.max_prompt_words) if row["prompt"][0]["content"] not in train_texts]
         hh_harmful = [row for row in hh if row["harmful"]][: size // 2]
         hh_benign = [row for row in hh if not row["harmful"]][: size - len(hh_harmful)]

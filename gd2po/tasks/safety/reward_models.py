@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
 from gd2po.errors import UserError
-from gd2po.tasks.base import completion_text
+from gd2po.tasks.base import as_messages, completion_text
 
 logger = logging.getLogger(__name__)
 
@@ -305,7 +305,7 @@ def check_sign(scorer: Scorer, dimension: str, option: str) -> float:
 def _as_conversation(prompt: Any) -> Conversation:
     if isinstance(prompt, str):
         return [{"role": "user", "content": prompt}]
-    return [{"role": str(m["role"]), "content": str(m["content"])} for m in prompt]
+    return as_messages(prompt)
 
 
 def reward_function(

@@ -37,7 +37,7 @@ class SafetyOptions:
     harmless_shift: float = _field(0.0, "see harmless_scale")
     rm_max_length: int = _field(2048, "tokens a reward model reads; longer inputs are left-truncated (counted)")
     rm_batch_size: int = _field(8, "pairs per reward-model forward pass")
-    rm_dtype: str = _field("auto", "reward-model weights dtype: auto (bfloat16 on GPU, float32 on CPU), float32, bfloat16")
+    rm_dtype: str = _field("auto", "reward-model weights dtype: auto (bfloat16 on GPU, float32 on CPU), float32, bfloat16, float16")
     check_sign: bool = _field(True, "score clear-cut probes before training; stop if a declared sign contradicts them")
 
 

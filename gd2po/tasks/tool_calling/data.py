@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from gd2po.errors import UserError
+from gd2po.tasks.base import as_messages
 from gd2po.tasks.tool_calling.rewards import parse_tool_block
 
 logger = logging.getLogger(__name__)
@@ -54,10 +55,9 @@ def ground_truth_problem(ground_truth: Any) -> str | None:
 def _messages(prompt: Any) -> list[dict[str, str]] | None:
     """``prompt`` as a plain list of ``{"role", "content"}`` dicts, or None if it is not one."""
     try:
-        messages = [{"role": str(m["role"]), "content": str(m["content"])} for m in prompt]
-    except (TypeError, KeyError):
+        return as_messages(prompt) or None
+    except ValueError:
         return None
-    return messages or None
 
 
 def _collect(candidates: Iterable[tuple[dict | None, str | None]], source: Path) -> Loaded:
@@ -81,11 +81,15 @@ def _require(path: Path, hint: str) -> Path:
     return path
 
 
-def load_rlla_parquet(path: Path = RLLA_TEST) -> Loaded:
-    """An RLLA-4K split (verl schema): ``prompt`` = [system, user], ``reward_model.ground_truth``."""
+def load_rlla_parquet(
+    path: Path = RLLA_TEST, missing_hint: str = "the RLLA-4K test split ships in resources/tool_calling/rlla_4k/"
+) -> Loaded:
+    """An RLLA-4K split (verl schema): ``prompt`` = [system, user], ``reward_model.ground_truth``.
+
+    A missing file is a UserError naming the path and ``missing_hint`` (how to get it)."""
     import pyarrow.parquet as pq
 
-    path = _require(path, "the RLLA-4K test split ships in resources/tool_calling/rlla_4k/")
+    path = _require(path, missing_hint)
     table = pq.read_table(path, columns=["prompt", "reward_model"]).to_pylist()
 
     def candidates():

@@ -39,7 +39,8 @@ _FORMAT_THINK = re.compile(r"^<think>.*?</think>$", re.DOTALL)
 
 @dataclasses.dataclass
 class RewardOptions:
-    """The reward flags of rlla.py as config fields (official defaults)."""
+    """The reward flags of rlla.py as config fields; the defaults are those of the paper's runs (the
+    2-reward setting, correctness ±3, length target 512 words), not rlla.py's unset-flag fallbacks."""
 
     rewards: str = dataclasses.field(
         default="correctness,length",
@@ -230,12 +231,7 @@ def correctness_reward(
 
 def score_response(response: str, ground_truth: str) -> dict[str, float]:
     """The three official rewards with the default flags (correctness ±3, length target 512 words)."""
-    text = response.strip()
-    return {
-        "format": format_reward(text, ground_truth),
-        "correctness": correctness_reward(text, ground_truth),
-        "length": length_reward(text, 512.0),
-    }
+    return score_all(response, ground_truth, RewardOptions())
 
 
 def score_all(response: str, ground_truth: str, options: RewardOptions, step: int = 0) -> dict[str, float]:

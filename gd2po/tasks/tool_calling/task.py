@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from gd2po.errors import UserError
 from gd2po.tasks.base import Task
 from gd2po.tasks.tool_calling.data import RLLA_TEST, Loaded, load_rlla_parquet
 from gd2po.tasks.tool_calling.download import DOWNLOAD_COMMAND, TRAIN_PATH
@@ -40,12 +39,11 @@ class RllaTask(Task):
 
     def train_dataset(self, options: RllaOptions, seed: int):
         path = Path(options.train_path)
-        if not path.is_file():
-            raise UserError(
-                f"{path}: RLLA-4K train split not found (task.train_path); it is not shipped. "
-                f"Download and verify it with `{DOWNLOAD_COMMAND} --out {path}`"
-            )
-        return rows_to_dataset(load_rlla_parquet(path))
+        hint = (
+            f"the RLLA-4K train split (task.train_path) is not shipped; "
+            f"download and verify it with `{DOWNLOAD_COMMAND} --out {path}`"
+        )
+        return rows_to_dataset(load_rlla_parquet(path, missing_hint=hint))
 
     def test_dataset(self, options: RllaOptions, seed: int):
         return rows_to_dataset(load_rlla_parquet(RLLA_TEST))
