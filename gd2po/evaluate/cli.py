@@ -1,7 +1,9 @@
 """`python -m gd2po evaluate --run RUN_DIR --suite SUITE [--benchmarks a,b]`: write RUN_DIR/eval.json.
 
 ``eval.json`` holds ``{"suite", "benchmarks", "metrics": {"<benchmark>/<metric>": float}, "meta"}``.
-It is written once, atomically, after every requested benchmark succeeded.
+It is written once, atomically, after every requested benchmark succeeded. A suite module provides
+``BENCHMARKS``, ``default_benchmarks(run_config)`` and ``check(context, requested)``, which refuses bad
+requests (wrong task, unsupported options, missing files) before any benchmark runs.
 """
 
 from __future__ import annotations
@@ -35,9 +37,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--suite {args.suite!r}: unknown suite; allowed: {', '.join(SUITES)}")
     if args.limit is not None and args.limit < 1:
         raise UserError(f"--limit {args.limit}: expected a positive integer")
+    if args.batch_size < 1:
+        raise UserError(f"--batch-size {args.batch_size}: expected a positive integer")
     suite = importlib.import_module(SUITES[args.suite])
     run_config, model_dir = load_run(args.run)
-    requested = args.benchmarks.split(",") if args.benchmarks else list(suite.default_benchmarks(run_config))
+    named = args.benchmarks.split(",") if args.benchmarks else suite.default_benchmarks(run_config)
+    requested = list(dict.fromkeys(named))  # each benchmark once, in the order named
     unknown = [name for name in requested if name not in suite.BENCHMARKS]
     if unknown:
         raise UserError(f"--benchmarks: unknown {', '.join(unknown)}; allowed for {args.suite}: {', '.join(suite.BENCHMARKS)}")
@@ -51,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         work_dir=args.run / "eval_work",
     )
+    suite.check(context, requested)
     metrics: dict[str, float] = {}
     timings: dict[str, float] = {}
     for name in requested:

@@ -7,7 +7,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -48,7 +48,7 @@ class EvalContext:
         return int(self.run_config.get("seed", 0))
 
 
-Benchmark = Callable[[EvalContext], dict[str, float]]
+TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "tokenizer.model")
 
 
 def load_run(run_dir: Path) -> tuple[dict[str, Any], Path]:
@@ -59,20 +59,51 @@ def load_run(run_dir: Path) -> tuple[dict[str, Any], Path]:
         raise UserError(f"{config_path}: not found; is {run_dir} a run dir written by `python -m gd2po train`?")
     if not (model_dir / "config.json").is_file():
         raise UserError(f"{model_dir}: no final model (config.json missing); finish or resume the training run first")
-    if not any((model_dir / name).is_file() for name in ("tokenizer.json", "tokenizer_config.json")):
-        raise UserError(f"{model_dir}: no tokenizer files; save the tokenizer with the model (save_pretrained)")
+    check_checkpoint(model_dir)
     with open(config_path) as handle:
         return yaml.safe_load(handle) or {}, model_dir
 
 
+def check_checkpoint(model_dir: Path) -> Path:
+    """The absolute checkpoint dir, once it holds what every benchmark loads: config, tokenizer files and
+    a chat template (prompts are rendered with it). Reads two small files, never the weights."""
+    model_dir = Path(model_dir).resolve()
+    if not model_dir.is_dir():
+        raise UserError(f"{model_dir}: checkpoint dir not found")
+    missing = [name for name in ("config.json", "tokenizer_config.json") if not (model_dir / name).is_file()]
+    if not any((model_dir / name).is_file() for name in TOKENIZER_FILES):
+        missing.append(" or ".join(TOKENIZER_FILES))
+    if missing:
+        raise UserError(
+            f"{model_dir}: missing {', '.join(missing)}; evaluation needs a Hugging Face checkpoint dir with its "
+            "tokenizer files (save them with tokenizer.save_pretrained(dir) next to the model)"
+        )
+    try:
+        tokenizer_config = json.loads((model_dir / "tokenizer_config.json").read_text())
+    except ValueError as error:
+        raise UserError(f"{model_dir / 'tokenizer_config.json'}: not valid JSON ({error})") from None
+    if "chat_template" not in tokenizer_config and not any(
+        (model_dir / name).is_file() for name in ("chat_template.jinja", "chat_template.json")
+    ):
+        raise UserError(
+            f"{model_dir}: the tokenizer has no chat template (no 'chat_template' in tokenizer_config.json, "
+            "no chat_template.jinja); evaluation prompts are rendered with it, so save the tokenizer of a chat model"
+        )
+    return model_dir
+
+
 def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
-    """Write JSON to ``path`` through a temporary file in the same folder, so no partial file exists."""
+    """Write JSON to ``path`` atomically (see :func:`write_text_atomic`)."""
+    write_text_atomic(path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, so no partial file exists."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(descriptor, "w") as handle:
-            json.dump(payload, handle, indent=2, sort_keys=True)
-            handle.write("\n")
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -27,17 +27,29 @@ from __future__ import annotations
 
 import json
 import statistics
+from pathlib import Path
 
 from gd2po.errors import UserError
-from gd2po.evaluate.context import EvalContext
 from gd2po.evaluate import generation
+from gd2po.evaluate.context import EvalContext, write_text_atomic
 from gd2po.tasks.safety.rules import refusal_rates
 
 DEFAULT_MAX_NEW_TOKENS = 1024  # the official response length, when the run config names none
 SETS = ("alpaca", "hh_rlhf", "pku_saferlhf")
 
-# Scorers are loaded once per process and shared by the benchmarks of one evaluation.
+REWARD_MODEL_OPTIONS = ("useful_model", "harmless_model")  # the real task's; the mini task scores by rules
+
+# Scorers and test sets are loaded once per process and shared by the benchmarks of one evaluation.
 _SCORERS: dict[tuple, tuple] = {}
+_SETS: dict[tuple, dict[str, list[dict]]] = {}
+
+
+def check(context: EvalContext, requested: list[str]) -> None:
+    """Refuse, before any generation, what one of the ``requested`` benchmarks would refuse."""
+    task, options = _task(context)
+    if "mini" in requested:
+        _check_mini(task)
+    _check_reward_models(options)
 
 
 def _task(context: EvalContext):
@@ -47,12 +59,37 @@ def _task(context: EvalContext):
     return task, options
 
 
+def _check_mini(task) -> None:
+    if not getattr(task, "reports_refusals", False):
+        raise UserError(f"benchmark mini is for the safety_mini task; evaluate {task.name!r} with {','.join(SETS)}")
+
+
+def _check_reward_models(options) -> None:
+    """Each configured reward model dir holds a config.json: a cheap look before generating, no weights loaded."""
+    for key in REWARD_MODEL_OPTIONS:
+        value = getattr(options, key, None)
+        if value is None or (value and (Path(value).expanduser() / "config.json").is_file()):
+            continue
+        problem = f"{Path(value).expanduser()} holds no model (config.json missing)" if value else "not set"
+        raise UserError(
+            f"task.{key}: {problem}; download the reward model and set task.{key} in the run config to its directory"
+        )
+
+
+def _cached(cache: dict, context: EvalContext, task, options, load):
+    key = (str(context.run_dir), task.name, repr(options), context.limit)
+    if key not in cache:
+        cache.clear()
+        cache[key] = load()
+    return cache[key]
+
+
 def _scorers(context: EvalContext, task, options):
-    key = (str(context.run_dir), task.name, repr(options))
-    if key not in _SCORERS:
-        _SCORERS.clear()
-        _SCORERS[key] = task.evaluation_scorers(options)
-    return _SCORERS[key]
+    return _cached(_SCORERS, context, task, options, lambda: task.evaluation_scorers(options))
+
+
+def _evaluation_sets(context: EvalContext, task, options) -> dict[str, list[dict]]:
+    return _cached(_SETS, context, task, options, lambda: task.evaluation_sets(options, context.limit))
 
 
 def _release_gpu_scorers() -> None:
@@ -112,16 +149,15 @@ def _score(task, scorers, rows: list[dict], responses: list[str]) -> tuple[dict[
 def _write_records(context: EvalContext, benchmark: str, records: list[dict]) -> None:
     if context.work_dir is None:
         return
-    context.work_dir.mkdir(parents=True, exist_ok=True)
-    with open(context.work_dir / f"safety_{benchmark}.jsonl", "w") as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    lines = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+    write_text_atomic(Path(context.work_dir) / f"safety_{benchmark}.jsonl", lines)
 
 
 def evaluate_set(context: EvalContext, benchmark: str) -> dict[str, float]:
     """Generate greedily on one test set and score it."""
     task, options = _task(context)
-    rows = task.evaluation_sets(options, context.limit)[benchmark]
+    _check_reward_models(options)
+    rows = _evaluation_sets(context, task, options)[benchmark]
     responses = _generate(context, rows)
     metrics, records = _score(task, _scorers(context, task, options), rows, responses)
     _release_gpu_scorers()
@@ -132,9 +168,8 @@ def evaluate_set(context: EvalContext, benchmark: str) -> dict[str, float]:
 def evaluate_mini(context: EvalContext) -> dict[str, float]:
     """The mini task's three held-out sets in one generation pass: pooled metrics, then per set."""
     task, options = _task(context)
-    if not getattr(task, "reports_refusals", False):
-        raise UserError(f"benchmark mini is for the safety_mini task; evaluate {task.name!r} with {','.join(SETS)}")
-    sets = task.evaluation_sets(options, context.limit)
+    _check_mini(task)
+    sets = _evaluation_sets(context, task, options)
     rows = [row for name in SETS for row in sets[name]]
     responses = iter(_generate(context, rows))
     scorers = _scorers(context, task, options)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gd2po.errors import UserError
+from gd2po.evaluate.api_bank import evaluate_api_bank
 from gd2po.evaluate.context import EvalContext
 
 MINI_TASK = "tool_calling_mini"
@@ -30,18 +31,36 @@ def default_benchmarks(run_config: dict[str, Any]) -> tuple[str, ...]:
     return ("mini",) if (run_config.get("task") or {}).get("name") == MINI_TASK else DEFAULT_BENCHMARKS
 
 
-def evaluate_mini(context: EvalContext) -> dict[str, float]:
-    """Held-out exact match, reward means and format rate of a ``tool_calling_mini`` run."""
-    from gd2po.evaluate.generation import generate_greedy
-    from gd2po.tasks.tool_calling.mini import exact_match
-    from gd2po.tasks.tool_calling.rewards import score_all, think_text
+def check(context: EvalContext, requested: list[str]) -> None:
+    """Refuse, before any benchmark runs, what one of the ``requested`` benchmarks would refuse."""
+    if "mini" in requested:
+        _mini_task(context)
+    if "bfcl" in requested:
+        _check_bfcl(context)
 
+
+def _mini_task(context: EvalContext):
     task, options = context.task_and_options()
     if task.name != MINI_TASK:
         raise UserError(
             f"mini: {context.run_dir} trained task {task.name!r}; the mini benchmark scores {MINI_TASK} runs only "
             "(use --benchmarks api_bank,bfcl)"
         )
+    return task, options
+
+
+def _check_bfcl(context: EvalContext) -> None:
+    if context.limit is not None:
+        raise UserError("bfcl: --limit is not supported (BFCL v3 scores whole categories); leave it out for bfcl")
+
+
+def evaluate_mini(context: EvalContext) -> dict[str, float]:
+    """Held-out exact match, reward means and format rate of a ``tool_calling_mini`` run."""
+    from gd2po.evaluate.generation import generate_greedy
+    from gd2po.tasks.tool_calling.mini import exact_match
+    from gd2po.tasks.tool_calling.rewards import score_all, think_text
+
+    task, options = _mini_task(context)
     test = task.test_dataset(options, context.seed)
     if context.limit is not None:
         test = test.select(range(min(context.limit, len(test))))
@@ -67,16 +86,9 @@ def evaluate_mini(context: EvalContext) -> dict[str, float]:
     return metrics
 
 
-def evaluate_api_bank(context: EvalContext) -> dict[str, float]:
-    from gd2po.evaluate.api_bank import evaluate_api_bank as run
-
-    return run(context)
-
-
 def evaluate_bfcl(context: EvalContext) -> dict[str, float]:
     """BFCL v3 categories and aggregates (percent), with ``complete`` 1.0 only for a full run."""
-    if context.limit is not None:
-        raise UserError("bfcl: --limit is not supported (BFCL v3 scores whole categories); leave it out for bfcl")
+    _check_bfcl(context)
     from gd2po.evaluate.bfcl import evaluate_bfcl as run
 
     work_dir = Path(context.work_dir or context.run_dir / "eval_work") / "bfcl"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -15,6 +16,7 @@ import eval_helpers
 from eval_helpers import fake_generation
 
 from gd2po.errors import UserError
+from gd2po.evaluate import cli
 from gd2po.evaluate import safety as suite
 from gd2po.evaluate.context import EvalContext
 from gd2po.tasks.safety import data
@@ -112,10 +114,46 @@ def test_real_task_scores_each_set_with_the_configured_reward_models(tmp_path, m
 
 
 def test_missing_reward_model_path_is_a_user_error(tmp_path, monkeypatch):
-    fake_generation(monkeypatch, lambda conversation: "ok")
+    calls = fake_generation(monkeypatch, lambda conversation: "ok")
     context = EvalContext(**{**make_run(tmp_path, {"name": "safety"}).__dict__, "limit": 1})
     with pytest.raises(UserError, match="task.useful_model"):
         suite.BENCHMARKS["alpaca"](context)
+    assert calls == []  # reported before generating
+
+
+def cli_args(run_dir: Path, benchmarks: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    return parser.parse_args(["--run", str(run_dir), "--suite", "safety", "--benchmarks", benchmarks, "--limit", "2"])
+
+
+def test_a_bad_reward_model_dir_is_refused_before_any_set_generates(tmp_path, monkeypatch):
+    calls = fake_generation(monkeypatch, lambda conversation: "ok")
+    model = _score_model(tmp_path / "rm")
+    missing = tmp_path / "no-such-cm"
+    context = make_run(tmp_path, {"name": "safety", "useful_model": str(model), "harmless_model": str(missing)})
+    with pytest.raises(UserError, match=rf"task.harmless_model: {missing} holds no model \(config.json missing\)"):
+        cli.run(cli_args(context.run_dir, "alpaca,hh_rlhf"))
+    assert calls == [] and not (context.run_dir / "eval.json").exists()
+
+
+def test_a_tool_calling_run_is_refused_by_the_safety_suite_before_generating(tmp_path, monkeypatch):
+    calls = fake_generation(monkeypatch, lambda conversation: "ok")
+    context = make_run(tmp_path, {"name": "tool_calling"})
+    with pytest.raises(UserError, match="is not a safety task; evaluate it with --suite tool_calling"):
+        cli.run(cli_args(context.run_dir, "alpaca"))
+    assert calls == []
+
+
+def test_each_set_reuses_the_test_sets_loaded_for_the_first(tmp_path, monkeypatch):
+    fake_generation(monkeypatch, ideal)
+    loads = []
+    load = MiniSafetyTask.evaluation_sets
+    monkeypatch.setattr(MiniSafetyTask, "evaluation_sets", lambda self, *args: loads.append(args) or load(self, *args))
+    context = make_run(tmp_path, {"name": "safety_mini"})
+    for name in ("alpaca", "hh_rlhf", "pku_saferlhf"):
+        assert suite.BENCHMARKS[name](context)["n"] == MiniSafetyOptions().num_test_prompts
+    assert len(loads) == 1
 
 
 def test_cli_end_to_end_on_a_tiny_policy(tmp_path):

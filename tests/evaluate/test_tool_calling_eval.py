@@ -75,11 +75,11 @@ def test_bfcl_keys_and_limit(tmp_path, monkeypatch):
         suite.BENCHMARKS["bfcl"](EvalContext(**{**context.__dict__, "limit": 3}))
 
 
-def cli_args(run_dir, benchmarks: str | None, limit=None) -> argparse.Namespace:
+def cli_args(run_dir, benchmarks: str | None, limit=None, *extra: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     cli.add_arguments(parser)
     argv = ["--run", str(run_dir), "--suite", "tool_calling"] + (["--benchmarks", benchmarks] if benchmarks else [])
-    return parser.parse_args(argv + (["--limit", str(limit)] if limit else []))
+    return parser.parse_args(argv + (["--limit", str(limit)] if limit else []) + list(extra))
 
 
 def test_cli_defaults_to_mini_for_a_mini_run(tmp_path, monkeypatch):
@@ -109,8 +109,43 @@ def test_cli_writes_eval_json_for_api_bank(tmp_path, monkeypatch):
 
 
 def test_a_failing_benchmark_leaves_no_eval_json(tmp_path, monkeypatch):
-    fake_generation(monkeypatch, lambda conversation: "<think> x </think>")
+    calls = fake_generation(monkeypatch, lambda conversation: "<think> x </think>")
     context = make_run(tmp_path, {"name": "tool_calling"})
-    with pytest.raises(UserError):
+    with pytest.raises(UserError, match="tool_calling_mini runs only"):
         cli.run(cli_args(context.run_dir, "api_bank,mini", limit=2))
     assert not (context.run_dir / "eval.json").exists()
+    assert calls == []  # refused before api_bank generated anything
+
+
+def test_limit_with_bfcl_is_refused_before_api_bank_generates(tmp_path, monkeypatch):
+    calls = fake_generation(monkeypatch, lambda conversation: "<think> x </think>")
+    context = make_run(tmp_path, {"name": "tool_calling"})
+    with pytest.raises(UserError, match="bfcl: --limit is not supported"):
+        cli.run(cli_args(context.run_dir, "api_bank,bfcl", limit=2))
+    assert calls == [] and not (context.run_dir / "eval.json").exists()
+
+
+@pytest.mark.parametrize("batch_size", ["0", "-3"])
+def test_batch_size_below_one_is_a_user_error(tmp_path, monkeypatch, batch_size):
+    calls = fake_generation(monkeypatch, mini_truth)
+    context = make_run(tmp_path, {"name": "tool_calling_mini"})
+    with pytest.raises(UserError, match=rf"--batch-size {batch_size}: expected a positive integer"):
+        cli.run(cli_args(context.run_dir, None, 3, "--batch-size", batch_size))
+    assert calls == []
+
+
+def test_a_benchmark_named_twice_runs_once(tmp_path, monkeypatch):
+    calls = fake_generation(monkeypatch, mini_truth)
+    context = make_run(tmp_path, {"name": "tool_calling_mini"})
+    assert cli.run(cli_args(context.run_dir, "mini,mini", limit=3)) == 0
+    assert calls == [{"n": 3, "max_new_tokens": 48}]
+    assert json.loads((context.run_dir / "eval.json").read_text())["benchmarks"] == ["mini"]
+
+
+def test_a_checkpoint_without_chat_template_is_a_user_error_before_generation(tmp_path, monkeypatch):
+    calls = fake_generation(monkeypatch, lambda conversation: "<think> x </think>")
+    context = make_run(tmp_path, {"name": "tool_calling"})
+    (context.model_dir / "tokenizer_config.json").write_text("{}")
+    with pytest.raises(UserError, match=r"model: the tokenizer has no chat template") as error:
+        cli.run(cli_args(context.run_dir, "api_bank", limit=2))
+    assert "\n" not in str(error.value) and calls == []

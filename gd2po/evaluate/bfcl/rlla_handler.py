@@ -30,9 +30,6 @@ MAX_NEW_TOKENS = 4096  # bfcl's cap for local models
 class RllaChatHandler(OSSHandler):
     """Prompting-mode handler: RLLA system + dialogue messages through the tokenizer's chat template."""
 
-    def __init__(self, model_name, temperature) -> None:
-        super().__init__(model_name, temperature)
-
     @override
     def _pre_query_processing_prompting(self, test_entry: dict) -> dict:
         # bfcl's default also injects its own system prompt, which the RLLA prompt replaces.

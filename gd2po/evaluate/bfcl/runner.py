@@ -34,6 +34,7 @@ from gd2po.evaluate.bfcl.scores import (
     v3_aggregates,
 )
 from gd2po.evaluate.bfcl.wrapper import MODEL_NAME
+from gd2po.evaluate.context import check_checkpoint, write_json_atomic, write_text_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,6 @@ DEFAULT_EVAL_PYTHON = Path(__file__).resolve().parents[3] / ".venv-eval" / "bin"
 EVAL_PYTHON_ENV = "GD2PO_EVAL_PYTHON"
 MODEL_DIR_NAME = MODEL_NAME.replace("/", "_")  # bfcl's result/score folder for the model
 INFERENCE_ERROR = "Error during inference"
-TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "tokenizer.model")
 
 
 class BfclError(RuntimeError):
@@ -157,7 +157,7 @@ def score_bfcl(
     marker = work_dir / "checkpoint.txt"
     summary = {"metrics": metrics, "scores": scores, "incomplete_categories": missing, "bfcl_eval_version": version}
     summary |= {"handler": MODEL_NAME, "model_dir": marker.read_text().strip() if marker.is_file() else None}
-    (work_dir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    write_json_atomic(work_dir / "summary.json", summary)
     logger.info(
         "bfcl v3: overall %.2f (non-live %.2f, live %.2f, multi-turn %.2f)",
         metrics["bfcl/overall"], metrics["bfcl/non_live"], metrics["bfcl/live"], metrics["bfcl/multi_turn"],
@@ -165,33 +165,6 @@ def score_bfcl(
     if missing:
         logger.warning("bfcl v3 aggregates are incomplete (counted as 0): %s", ", ".join(missing))
     return metrics
-
-
-def check_checkpoint(model_dir: Path) -> Path:
-    """The absolute checkpoint dir, once it holds what bfcl loads: config, tokenizer and chat template."""
-    model_dir = model_dir.resolve()
-    if not model_dir.is_dir():
-        raise UserError(f"{model_dir}: checkpoint dir not found")
-    missing = [name for name in ("config.json", "tokenizer_config.json") if not (model_dir / name).is_file()]
-    if not any((model_dir / name).is_file() for name in TOKENIZER_FILES):
-        missing.append(" or ".join(TOKENIZER_FILES))
-    if missing:
-        raise UserError(
-            f"{model_dir}: missing {', '.join(missing)}; BFCL needs a Hugging Face checkpoint dir with its "
-            "tokenizer files (save them with tokenizer.save_pretrained(dir) next to the model)"
-        )
-    try:
-        tokenizer_config = json.loads((model_dir / "tokenizer_config.json").read_text())
-    except ValueError as error:
-        raise UserError(f"{model_dir / 'tokenizer_config.json'}: not valid JSON ({error})") from None
-    if "chat_template" not in tokenizer_config and not any(
-        (model_dir / name).is_file() for name in ("chat_template.jinja", "chat_template.json")
-    ):
-        raise UserError(
-            f"{model_dir}: the tokenizer has no chat template (no 'chat_template' in tokenizer_config.json, "
-            "no chat_template.jinja); BFCL prompts are rendered with it, so save the tokenizer of a chat model"
-        )
-    return model_dir
 
 
 def check_categories(categories: list[str] | None) -> list[str]:
@@ -256,7 +229,7 @@ def drop_failed_results(result_dir: Path) -> int:
         kept = [line for line in lines if not is_failed(json.loads(line))]
         if len(kept) < len(lines):
             dropped += len(lines) - len(kept)
-            path.write_text("".join(line + "\n" for line in kept))
+            write_text_atomic(path, "".join(line + "\n" for line in kept))
     return dropped
 
 
@@ -291,8 +264,9 @@ def serving(model_dir: Path, server: str | None, launch_server: bool, port: int,
     url = f"http://127.0.0.1:{port}"
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", port)) == 0:
-            raise BfclError(
-                f"port {port} is already in use; stop what listens there, pick another port, or pass server={url}"
+            raise UserError(
+                f"port {port} is already in use, so vllm serve cannot listen on {url}; stop what listens there, "
+                f"pick another port (port=...), or pass server={url} if it already serves {model_dir}"
             )
     process = launch_vllm(model_dir, port, log_path)
     try:
@@ -330,9 +304,9 @@ def wait_for_server(
             last = str(error)
         else:
             if model_name is not None and model_name not in served:
-                raise BfclError(
+                raise UserError(
                     f"{url} serves {served}, not {model_name}: bfcl requests the model by its path, so serve it "
-                    f"as `vllm serve {model_name}`"
+                    f"as `vllm serve {model_name}`, or stop that server and pass another port"
                 )
             return
         remaining = deadline - time.monotonic()

@@ -77,7 +77,7 @@ def test_a_server_that_stays_unhealthy_fails_with_its_last_status():
 def test_a_server_serving_another_model_is_rejected_at_once():
     with FakeCompletionServer("/other/ckpt", lambda prompt: "") as server:
         wait_for_server(server.url, "/other/ckpt", timeout_s=1)
-        with pytest.raises(BfclError, match=r"serves \['/other/ckpt'\], not /ckpt: .*vllm serve /ckpt"):
+        with pytest.raises(UserError, match=r"serves \['/other/ckpt'\], not /ckpt: .*vllm serve /ckpt"):
             wait_for_server(server.url, "/ckpt", timeout_s=30)
 
 
@@ -131,7 +131,7 @@ def test_launching_on_a_busy_port_is_refused():
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        with pytest.raises(BfclError, match=rf"port {port} is already in use"):
+        with pytest.raises(UserError, match=rf"port {port} is already in use, so vllm serve cannot listen on http://127.0.0.1:{port}; stop"):
             with serving(Path("/ckpt"), None, True, port, 1, Path("/nonexistent/vllm.log")):
                 pass
 
@@ -159,6 +159,7 @@ def test_failed_entries_are_dropped_before_a_rerun(tmp_path):
     write_results(path, [good, {"id": "irrelevance_1", "result": "Error during inference: timeout"}])
     assert drop_failed_results(tmp_path) == 1
     assert [json.loads(line) for line in path.read_text().splitlines()] == [good]
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # rewritten through a temporary file, none left
 
 
 def test_work_dir_refuses_a_dotenv_and_results_of_another_checkpoint(tmp_path):
