@@ -1,8 +1,8 @@
 """`python -m gd2po <command>`: train, evaluate, report, prepare and bench.
 
 Each command lives in its own module that exposes ``add_arguments(parser)`` and ``run(args) -> int``.
-User mistakes raise :class:`gd2po.errors.UserError` (or ``ValueError`` from argument checks) and
-are printed as one line with exit code 2, never as a traceback.
+User mistakes raise :class:`gd2po.errors.UserError` and are printed as one line with exit code 2,
+never as a traceback; malformed arguments are reported by argparse (usage line, also exit 2).
 """
 
 from __future__ import annotations

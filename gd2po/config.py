@@ -81,7 +81,6 @@ class OptimizationConfig:
         "micro-batches per generation round; None = gradient_accumulation_steps (one optimizer step per round)", None
     )
     num_iterations: int = _help("PPO epochs over each generation round (mu)", 1)
-    beta: float = _help("KL coefficient against a reference model; 0 = no KL and no reference model (official)", 0.0)
     bf16: bool = _help("bf16 mixed precision (GPU)", False)
     use_cpu: bool = _help("train on CPU even when a GPU is visible", False)
 
@@ -127,8 +126,6 @@ def _type_name(tp: Any) -> str:
         return " | ".join(repr(a) for a in typing.get_args(tp))
     if origin in (typing.Union, types.UnionType):
         return " or ".join("null" if a is type(None) else _type_name(a) for a in typing.get_args(tp))
-    if origin is not None:
-        return str(tp).replace("typing.", "")
     return getattr(tp, "__name__", str(tp))
 
 
@@ -152,13 +149,9 @@ def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
     elif tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-    elif tp in (str, bool, dict, list):
+    elif tp in (str, bool, dict):
         if isinstance(value, tp):
             return value
-    elif origin is list:
-        (item_type,) = typing.get_args(tp)
-        if isinstance(value, list):
-            return [_coerce(v, item_type, key, source) for v in value]
     else:
         raise TypeError(f"unsupported config annotation {tp!r}")
     raise UserError(f"{source}: {key}: expected {_type_name(tp)}, got {value!r}")
@@ -321,12 +314,17 @@ def _check_consistency(config: RunConfig, source: str) -> None:
         "optimization.per_device_train_batch_size": o.per_device_train_batch_size,
         "optimization.gradient_accumulation_steps": o.gradient_accumulation_steps,
         "optimization.num_iterations": o.num_iterations,
+        "generation.vllm_tensor_parallel_size": g.vllm_tensor_parallel_size,
         "logging.logging_steps": config.logging.logging_steps,
         "logging.save_steps": config.logging.save_steps,
     }
     for key, value in positive.items():
         if value < 1:
             raise UserError(f"{source}: {key}: must be {'at least 2' if 'num_generations' in key else 'positive'}")
+    non_negative = {"optimization.learning_rate": o.learning_rate, "optimization.weight_decay": o.weight_decay}
+    for key, value in non_negative.items():
+        if value < 0:
+            raise UserError(f"{source}: {key}: must be at least 0, got {value}")
     if not config.model.path:
         raise UserError(f"{source}: model.path: required (a model dir; build one with `python -m gd2po prepare`)")
 

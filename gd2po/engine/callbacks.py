@@ -8,6 +8,8 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
+from gd2po.files import write_text_atomic
+
 # TRL's name -> the suite's
 RENAMED = {"step_time": "time/step_s"}
 FIRST_KEYS = ("step", "loss")
@@ -60,9 +62,7 @@ def truncate_metrics(path: Path, last_step: int) -> None:
             continue
         if isinstance(row, dict) and isinstance(row.get("step"), int) and row["step"] <= last_step:
             kept.append(line)
-    scratch = path.with_name(path.name + ".tmp")
-    scratch.write_text("".join(line + "\n" for line in kept))
-    scratch.replace(path)
+    write_text_atomic(path, "".join(line + "\n" for line in kept))
 
 
 class ProgressBar(TrainerCallback):

@@ -25,6 +25,7 @@ import yaml
 
 from gd2po.config import RunConfig, recipe_for, task_options, to_mapping
 from gd2po.errors import UserError
+from gd2po.files import replace_dir, write_text_atomic
 
 CHECKPOINTS = "checkpoints"
 METRICS = "metrics.jsonl"
@@ -116,12 +117,26 @@ def _check_model_path(config: RunConfig, source: str) -> None:
     looks_local = path.startswith((".", "/", "~")) or path.count("/") != 1  # hub ids are "org/name"
     if not Path(path).exists() and (looks_local or os.environ.get("HF_HUB_OFFLINE") == "1"):
         raise UserError(f"{source}: model.path: {path} does not exist; build a model with `python -m gd2po prepare`")
+    if Path(path).is_dir() and not (Path(path) / "config.json").exists():
+        raise UserError(
+            f"{source}: model.path: {path} holds no model (no config.json); "
+            "build one there with `python -m gd2po prepare --task NAME --out DIR`"
+        )
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    scratch = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    scratch.write_text(text)
-    os.replace(scratch, path)
+def _load_tokenizer(config: RunConfig, source: str):
+    """The model's tokenizer; a path that holds none (or a hub id that cannot be fetched) is a user error."""
+    from transformers import AutoTokenizer
+
+    path = config.model.path
+    try:
+        return AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserError(
+            f"{source}: model.path: cannot load a tokenizer from {path} ({reason}); "
+            "point it at a model dir built with `python -m gd2po prepare --task NAME --out DIR`"
+        ) from None
 
 
 def _claim_run_dir(run_dir: Path, resolved: dict) -> bool:
@@ -140,7 +155,7 @@ def _claim_run_dir(run_dir: Path, resolved: dict) -> bool:
             )
         return (run_dir / SUMMARY).exists()
     run_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomically(config_file, yaml.safe_dump(resolved, sort_keys=False))
+    write_text_atomic(config_file, yaml.safe_dump(resolved, sort_keys=False))
     return False
 
 
@@ -162,6 +177,7 @@ def train(config: RunConfig, run_dir: str | Path, source: str = "config") -> dic
     options = task_options(config.task.name, config.task.options, source)
     _check_model_path(config, source)
     grpo_config = build_grpo_config(config, run_dir, recipe, source)
+    tokenizer = _load_tokenizer(config, source)  # before RUN_DIR exists: a bad model.path writes nothing
     main_process = grpo_config.process_index == 0  # under torchrun/accelerate, rank 0 owns the files
     if main_process:
         complete = _claim_run_dir(run_dir, resolved)
@@ -187,7 +203,7 @@ def train(config: RunConfig, run_dir: str | Path, source: str = "config") -> dic
     if main_process:
         truncate_metrics(run_dir / METRICS, resumed_from or 0)
 
-    trainer = _build_trainer(config, grpo_config, recipe, task, options, run_dir, source)
+    trainer = _build_trainer(config, grpo_config, recipe, task, options, tokenizer, run_dir, source)
     metrics = next(cb for cb in trainer.callback_handler.callbacks if isinstance(cb, MetricsFile))
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     _save_final_model(trainer, run_dir / "model")
@@ -211,20 +227,18 @@ def train(config: RunConfig, run_dir: str | Path, source: str = "config") -> dic
         "versions": _versions(),
     }
     if trainer.accelerator.is_main_process:
-        _write_atomically(run_dir / SUMMARY, json.dumps(summary, indent=2) + "\n")
+        write_text_atomic(run_dir / SUMMARY, json.dumps(summary, indent=2) + "\n")
     return summary
 
 
-def _build_trainer(config: RunConfig, grpo_config, recipe, task, options, run_dir: Path, source: str):
+def _build_trainer(config: RunConfig, grpo_config, recipe, task, options, tokenizer, run_dir: Path, source: str):
     from torch.utils.tensorboard import SummaryWriter
-    from transformers import AutoTokenizer
     from transformers.integrations import TensorBoardCallback
     from transformers.trainer_callback import PrinterCallback
 
     from gd2po.engine.callbacks import MetricsFile, ProgressBar
     from gd2po.engine.trainer import SuiteGRPOTrainer
 
-    tokenizer = AutoTokenizer.from_pretrained(config.model.path)
     dataset = task.train_dataset(options, config.seed)
     dataset = _drop_long_prompts(dataset, tokenizer, config.generation.max_prompt_length, source)
     callbacks = [MetricsFile(run_dir / METRICS), ProgressBar()]
@@ -243,6 +257,11 @@ def _build_trainer(config: RunConfig, grpo_config, recipe, task, options, run_di
         )
     except ValueError as error:
         raise UserError(f"{source}: {str(error).splitlines()[0]}") from None
+    except OSError as error:  # a model dir without weights
+        raise UserError(
+            f"{source}: model.path: {str(error).splitlines()[0]}; "
+            "build a model there with `python -m gd2po prepare --task NAME --out DIR`"
+        ) from None
     trainer.remove_callback(PrinterCallback)
     return trainer
 
@@ -275,9 +294,7 @@ def _save_final_model(trainer, target: Path) -> None:
         shutil.rmtree(scratch)
     trainer.save_model(str(scratch))  # weights and tokenizer; collective under ZeRO-3/FSDP
     if trainer.accelerator.is_main_process:
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(scratch, target)
+        replace_dir(scratch, target)
 
 
 def _versions() -> dict:

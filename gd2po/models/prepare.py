@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import shutil
 import time
 from pathlib import Path
 
 from gd2po.errors import UserError
+from gd2po.files import replace_dir
 
 METADATA_FILE = "gd2po_model.json"
 PROBE_PROMPTS = 32
@@ -91,6 +91,4 @@ def _save_atomically(out: Path, model, tokenizer, metadata: dict) -> None:
     model.save_pretrained(scratch)
     tokenizer.save_pretrained(scratch)
     (scratch / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(scratch, out)
+    replace_dir(scratch, out)

@@ -1,6 +1,7 @@
 """The run-config schema: help texts and defaults, YAML + --set, one-line errors naming the key."""
 
 import dataclasses
+import shutil
 
 import pytest
 from engine_helpers import SMOKE, gd2po
@@ -68,6 +69,10 @@ def test_exponent_floats_without_a_decimal_point_are_floats(tmp_path):
         (["algorithm.taux=0.5"], "algorithm.taux: unknown key; allowed: name, method, tau, "),
         (["method=gd2po_snr", "algorithm.tau=1.5"], "algorithm: tau: expected a value in [0, 1], got 1.5"),
         (["generation.num_generations=1"], "generation.num_generations: must be at least 2"),
+        (["generation.vllm_tensor_parallel_size=0"], "generation.vllm_tensor_parallel_size: must be positive"),
+        (["optimization.learning_rate=-1e-6"], "optimization.learning_rate: must be at least 0, got -1e-06"),
+        (["optimization.weight_decay=-0.01"], "optimization.weight_decay: must be at least 0, got -0.01"),
+        (["optimization.beta=0.1"], "optimization.beta: unknown key; allowed: learning_rate, "),
         (["model.path=''"], "model.path: required"),
         (["generation=3"], "generation: expected a mapping, got 3"),
     ],
@@ -124,4 +129,46 @@ def test_missing_model_dir_is_a_user_error(tmp_path):
     config = run_config.load(SMOKE, [f"model.path={tmp_path / 'nope'}"])
     with pytest.raises(UserError, match="model.path: .*does not exist; build a model with"):
         train(config, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+
+def _broken_model_dir(tiny_model, tmp_path, keep: tuple[str, ...], corrupt: str = "") -> str:
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    for name in keep:
+        shutil.copy(tiny_model / name, folder / name)
+    if corrupt:
+        (folder / corrupt).write_text("{")
+    return str(folder)
+
+
+@pytest.mark.parametrize(
+    "keep, corrupt, message, writes_nothing",
+    [
+        ((), "", r"model.path: .*broken holds no model \(no config.json\); build one there with", True),
+        (("config.json", "tokenizer_config.json"), "tokenizer.json", r"model.path: cannot load a tokenizer from .*broken \(", True),
+        (("config.json", "tokenizer_config.json", "tokenizer.json"), "", r"model.path: .*no file named model.safetensors", False),
+    ],
+)
+def test_model_dir_holding_no_model_is_a_user_error(tiny_model, tmp_path, keep, corrupt, message, writes_nothing):
+    from gd2po.engine.run import train
+
+    path = _broken_model_dir(tiny_model, tmp_path, keep, corrupt)
+    config = run_config.load(SMOKE, [f"model.path={path}"])
+    with pytest.raises(UserError, match=f"^smoke.yaml: {message}.*python -m gd2po prepare") as error:
+        train(config, tmp_path / "run", source="smoke.yaml")
+    assert "\n" not in str(error.value)
+    assert (tmp_path / "run").exists() != writes_nothing
+
+
+def test_missing_relative_model_path_taken_for_a_hub_id_is_a_user_error(tmp_path, monkeypatch):
+    """``models/toy`` looks like a hub id, so only the tokenizer download finds that it is missing."""
+    from gd2po.engine.run import train
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # the path check then defers to the hub; the hub stays offline
+    config = run_config.load(SMOKE, ["model.path=models/toy"])
+    with pytest.raises(UserError, match=r"^smoke.yaml: model.path: cannot load a tokenizer from models/toy .*gd2po prepare"):
+        train(config, tmp_path / "run", source="smoke.yaml")
     assert not (tmp_path / "run").exists()
