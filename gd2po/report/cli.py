@@ -1,8 +1,10 @@
 """`python -m gd2po report table|curves|diagnostics|efficiency|sweep`: tables and figures from run dirs.
 
 Rows are folders of ``seed<N>/`` run dirs, given as ``--row [LABEL=]DIR`` (repeatable, in order) or
-found with ``--runs SETTING_DIR`` (every variant folder inside). Outputs go to ``--out PREFIX`` plus
-the format suffixes: ``.csv/.md/.tex`` for tables, ``.png/.pdf`` for figures.
+found with ``--runs SETTING_DIR`` (every variant folder inside). ``--seeds 0,1`` reads only those
+seeds (default: every ``seed<N>/`` found); ``--row-seeds VARIANT=0`` gives one variant's rows their
+own. Outputs go to ``--out PREFIX`` plus the format suffixes: ``.csv/.md/.tex`` for tables,
+``.png/.pdf`` for figures.
 """
 
 from __future__ import annotations
@@ -17,11 +19,29 @@ def _rows(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--row", dest="rows", action="append", metavar="[LABEL=]DIR",
                         help="a folder of seed<N>/ run dirs, optionally labelled (repeatable; order kept)")
     parser.add_argument("--runs", type=Path, metavar="DIR", help="use every variant folder inside DIR as a row")
+    parser.add_argument("--seeds", type=_seed_list, metavar="N,N,...",
+                        help="read only these seeds of every row (default: every seed<N>/ found)")
+    parser.add_argument("--row-seeds", dest="row_seeds", type=_variant_seeds, action="append", default=[],
+                        metavar="VARIANT=N,...", help="seeds of the rows of one variant, instead of --seeds (repeatable)")
     parser.add_argument("--out", required=True, type=Path, help="output prefix (format suffixes are added)")
 
 
 def _csv_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _seed_list(text: str) -> tuple[int, ...]:
+    seeds = _csv_list(text)
+    if not seeds or not all(seed.isdigit() for seed in seeds):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated seeds such as 0,1,2")
+    return tuple(int(seed) for seed in seeds)
+
+
+def _variant_seeds(text: str) -> tuple[str, tuple[int, ...]]:
+    variant, separator, seeds = text.partition("=")
+    if not separator or not variant:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected VARIANT=N,... such as base=0")
+    return variant, _seed_list(seeds)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,10 +74,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gd2po.errors import UserError
-    from gd2po.report.runs import parse_row, rows_from_args
+    from gd2po.report.runs import parse_row, rows_from_args, with_seeds
 
-    rows = rows_from_args(args.rows, args.runs)
+    seeds_by_variant = dict(args.row_seeds)
+    rows = [with_seeds(row, args.seeds, seeds_by_variant) for row in rows_from_args(args.rows, args.runs)]
     command = args.report_command
     if command == "table":
         written = _table(args, rows)
@@ -68,13 +88,12 @@ def run(args: argparse.Namespace) -> int:
     elif command == "efficiency":
         from gd2po.report.plots import plot_efficiency
 
-        written = plot_efficiency(rows, parse_row(args.baseline), args.reward, args.out)
+        baseline = with_seeds(parse_row(args.baseline), args.seeds, seeds_by_variant)
+        written = plot_efficiency(rows, baseline, args.reward, args.out)
     elif command == "sweep":
         from gd2po.report.plots import plot_sweep
 
         written = plot_sweep(rows, args.x, args.metric, args.out)
-    else:
-        raise UserError(f"unknown report {command!r}")
     print("wrote " + ", ".join(str(path) for path in written))
     return 0
 

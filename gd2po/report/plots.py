@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 
 from gd2po.errors import UserError
-from gd2po.report.runs import Row, eval_metrics, reward_names, run_config_value, seed_dirs, series, training_metrics
+from gd2po.report.runs import Row, eval_metrics, reward_names, run_config_value, series, training_metrics
 from gd2po.report.stats import mean_ci95
 
 DIAGNOSTICS = (
@@ -185,14 +185,18 @@ def efficiency(rows: list[Row], baseline: Row, reward: str):
     to reach and ``improved`` is False: every step count is NaN rather than a meaningless "step 1".
     """
     key = "reward/sum" if reward == "sum" else f"reward/{reward}/mean"
-    baseline_series = [series(records, key)[1] for records in training_metrics(baseline).values()]
+    records = [training_metrics(row) for row in rows]
+    # The baseline is usually one of the rows too: read its run dirs once.
+    baseline_runs = (baseline.path, baseline.seeds)
+    same_runs = [row_records for row, row_records in zip(rows, records) if (row.path, row.seeds) == baseline_runs]
+    baseline_records = same_runs[0] if same_runs else training_metrics(baseline)
+    baseline_series = [series(seed_records, key)[1] for seed_records in baseline_records.values()]
     baseline_series = [values for values in baseline_series if values]
     if not baseline_series:
         raise UserError(f"{baseline.path}: no {key} in metrics.jsonl (choose --reward from the run's rewards, or sum)")
     target = sum(tail_mean(v) for v in baseline_series) / len(baseline_series)
     start = sum(tail_mean(v, first=True) for v in baseline_series) / len(baseline_series)
     improved = target > start
-    records = [training_metrics(row) for row in rows]
     steps = max(total_steps(records), max(len(v) for v in baseline_series))
     window = smoothing_window(steps)
     results = []
@@ -248,14 +252,21 @@ def plot_efficiency(rows: list[Row], baseline: Row, reward: str, prefix: Path) -
     return save(figure, prefix) + [csv_path]
 
 
+def sweep_value(run_dir: Path, x_key: str) -> float:
+    value = run_config_value(run_dir, x_key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UserError(f"{run_dir / 'config.yaml'}: {x_key} is {value!r}, not a number; sweep a numeric key")
+    return float(value)
+
+
 def plot_sweep(rows: list[Row], x_key: str, metric: str, prefix: Path) -> list[Path]:
     """A held-out metric against a run-config value, mean ± 95% CI over seeds, one line per setting."""
     plt = pyplot()
     by_setting: dict[str, list[tuple[float, list[float]]]] = {}
     for row in rows:
         seeds = eval_metrics(row)
-        runs = seed_dirs(row.path)
-        xs = {float(run_config_value(runs[seed], x_key)) for seed in seeds}
+        runs = row.run_dirs()
+        xs = {sweep_value(runs[seed], x_key) for seed in seeds}
         if len(xs) != 1:
             raise UserError(f"{row.path}: seeds disagree on {x_key}: {sorted(xs)}")
         values = [metrics[metric] for metrics in seeds.values() if metric in metrics]

@@ -45,6 +45,9 @@ def read_reference_dir(folder: Path) -> list[Published]:
             if missing:
                 raise UserError(f"{path}: missing columns {', '.join(missing)}; expected {', '.join(COLUMNS)}")
             for number, record in enumerate(reader, start=2):
+                short = [c for c in COLUMNS if record[c] is None]
+                if short:
+                    raise UserError(f"{path}: line {number}: no value for {', '.join(short)}; every line has {len(COLUMNS)} fields")
                 try:
                     value = float(record["value"])
                 except ValueError:

@@ -34,6 +34,7 @@ class Row:
 
     label: str
     path: Path
+    seeds: tuple[int, ...] | None = None  # None: every seed<N>/ found
 
     @property
     def variant(self) -> str:
@@ -42,6 +43,13 @@ class Row:
     @property
     def setting(self) -> str:
         return self.path.parent.name
+
+    def run_dirs(self) -> dict[int, Path]:
+        """``{seed: run dir}`` of this row's seeds; other ``seed<N>/`` folders (stale or shared runs) are ignored."""
+        found = seed_dirs(self.path)
+        if self.seeds is None:
+            return found
+        return {seed: run_dir for seed, run_dir in found.items() if seed in self.seeds}
 
 
 def parse_row(text: str) -> Row:
@@ -79,6 +87,11 @@ def rows_from_args(rows: list[str] | None, runs: Path | None) -> list[Row]:
     return [parse_row(text) for text in rows]
 
 
+def with_seeds(row: Row, seeds: tuple[int, ...] | None, seeds_by_variant: dict[str, tuple[int, ...]]) -> Row:
+    """``row`` reading only its variant's seeds from ``seeds_by_variant``, else ``seeds`` (None: all found)."""
+    return dataclasses.replace(row, seeds=seeds_by_variant.get(row.variant, seeds))
+
+
 def seed_dirs(folder: Path) -> dict[int, Path]:
     """``{seed: run dir}`` for the ``seed<N>`` folders of ``folder``."""
     if not folder.is_dir():
@@ -103,7 +116,7 @@ def read_json(path: Path) -> dict:
 def eval_metrics(row: Row) -> dict[int, dict[str, float]]:
     """``{seed: {metric: value}}`` from each seed's ``eval.json`` (booleans and non-numbers dropped)."""
     found = {}
-    for seed, run_dir in seed_dirs(row.path).items():
+    for seed, run_dir in row.run_dirs().items():
         path = run_dir / "eval.json"
         if not path.is_file():
             continue
@@ -123,7 +136,7 @@ def eval_metrics(row: Row) -> dict[int, dict[str, float]]:
 def training_metrics(row: Row) -> dict[int, list[dict[str, Any]]]:
     """``{seed: [one dict per optimizer step]}`` from each seed's ``metrics.jsonl``, sorted by step."""
     found = {}
-    for seed, run_dir in seed_dirs(row.path).items():
+    for seed, run_dir in row.run_dirs().items():
         path = run_dir / "metrics.jsonl"
         if not path.is_file():
             continue

@@ -124,3 +124,33 @@ def test_efficiency_has_no_target_when_the_baseline_did_not_improve(setting_dir,
         records = list(csv.DictReader(handle))
     assert records and all(r["steps_to_target"] == "" for r in records)
     assert float(records[0]["target"]) < float(records[0]["baseline_start"])
+
+
+def test_sweep_of_a_non_numeric_key_names_the_file_and_key(setting_dir, tmp_path):
+    with pytest.raises(UserError, match=r"gd2po_snr/seed0/config.yaml: method is 'gd2po_snr', not a number"):
+        run_report("sweep", "--row", setting_dir / "gd2po_snr", "--x", "method",
+                   "--metric", "mini/accuracy", "--out", tmp_path / "s")
+
+
+def test_report_commands_read_only_the_given_seeds(setting_dir, tmp_path):
+    """The workflow passes its seeds: a seed dir it did not declare never reaches a figure or table."""
+    config_path = setting_dir / "gd2po_snr" / "seed2" / "config.yaml"
+    config = yaml.safe_load(config_path.read_text())
+    config["algorithm"]["tau"] = 0.2  # seed 2 would disagree on x if it were read
+    config_path.write_text(yaml.safe_dump(config))
+    prefix = tmp_path / "sweep"
+    assert run_report("sweep", "--row", setting_dir / "gd2po_snr", "--seeds", "0,1", "--x", "algorithm.tau",
+                      "--metric", "mini/accuracy", "--out", prefix) == 0
+    assert_figure(prefix)
+    prefix = tmp_path / "efficiency"
+    run_report("efficiency", *rows_args(setting_dir, ["base", "gdpo"]), "--seeds", "1,2", "--row-seeds", "base=0",
+               "--baseline", setting_dir / "gdpo", "--reward", "correctness", "--out", prefix)
+    with open(prefix.with_suffix(".csv")) as handle:
+        assert [(r["variant"], r["seed"]) for r in csv.DictReader(handle)] == [("base", "0"), ("gdpo", "1"), ("gdpo", "2")]
+
+
+@pytest.mark.parametrize("flag", [["--seeds", "0,x"], ["--row-seeds", "0,1"]])
+def test_malformed_seed_flags_are_refused(setting_dir, tmp_path, flag, capsys):
+    with pytest.raises(SystemExit):
+        run_report("table", "--row", setting_dir / "grpo", *flag, "--out", tmp_path / "t")
+    assert "expected" in capsys.readouterr().err

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from gd2po.errors import UserError
-from gd2po.report.reference import matching, read_reference_dir
-from gd2po.report.runs import Row, discover_rows, parse_row
+from gd2po.report.reference import Published, matching, read_reference_dir
+from gd2po.report.runs import Row, discover_rows, parse_row, with_seeds
 from gd2po.report.stats import mean_ci95, t_quantile_975
 from gd2po.report.tables import build_table, write_table
 
@@ -150,3 +150,40 @@ def test_every_reference_file_names_its_source():
     assert len(entries) > 300
     assert all(entry.source and entry.table for entry in entries)
     assert {e.source for e in entries} == {"GDPO (arXiv 2601.05242)", "ToolRL (arXiv 2504.13958)"}
+
+
+def test_only_the_given_seeds_are_read_and_other_seed_dirs_are_ignored(setting_dir):
+    """A seed the workflow did not ask for (a stale run, or a shared run's extra seed) stays out."""
+    stale = setting_dir / "grpo" / "seed7"
+    stale.mkdir()
+    (stale / "eval.json").write_text(json.dumps({"metrics": {"mini/accuracy": 0.99}}))
+    rows = [parse_row(str(setting_dir / v)) for v in ("base", "grpo", "gd2po_snr")]
+    assert build_table(rows, "t", columns=["mini/accuracy"]).rows[1].seeds == 4  # without seeds: every seed dir
+    selected = [with_seeds(row, (0, 1), {"base": (0,)}) for row in rows]
+    table = build_table(selected, "t", columns=["mini/accuracy"])
+    assert [row.seeds for row in table.rows] == [1, 2, 2]
+    assert table.rows[1].cells["mini/accuracy"].mean == pytest.approx(0.51)
+    assert [row.variant for row in table.rows if row.cells["mini/accuracy"].best] == ["gd2po_snr"]
+
+
+def test_bold_follows_the_printed_decimals_when_published_rows_widen_the_column(tmp_path):
+    """Our 9.996 and 9.999 print as 10.0 beside a published 120: both are the best printed mean."""
+    rows = []
+    for variant, value in (("grpo", 9.996), ("gdpo", 9.999)):
+        run = tmp_path / "s" / variant / "seed0"
+        run.mkdir(parents=True)
+        (run / "eval.json").write_text(json.dumps({"metrics": {"m": value}}))
+        rows.append(parse_row(str(run.parent)))
+    published = [Published("paper", "T1", "model", "any", "grpo", "m", 120.0, "")]
+    table = build_table(rows, "t", published=published)
+    assert table.decimals == {"m": 1}
+    assert [row.cells["m"].best for row in table.rows if row.kind == "ours"] == [True, True]
+    markdown = write_table(table, tmp_path / "t")[1].read_text()
+    assert markdown.count("**10.0**") == 2
+
+
+def test_a_short_reference_line_is_an_error_naming_file_and_line(tmp_path):
+    lines = ["source,table,model,rewards,method,metric,value,note", "paper,T1,model,any,base,bfcl/live"]
+    (tmp_path / "short.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(UserError, match=r"short.csv: line 2: no value for value, note"):
+        read_reference_dir(tmp_path)
