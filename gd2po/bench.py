@@ -1,9 +1,11 @@
 """Speed benchmarks, reported as ratios against a reference measured in the same run.
 
+Run as `python -m gd2po bench core|engine`.
+
 `python -m gd2po bench engine` times a training step of the GD²PO adapter against TRL's own
 `normalize_then_sum` (see :mod:`gd2po.engine.bench`).
 
-`python -m gd2po.bench core` (or `python -m gd2po bench core`): the cost of GD²PO-SNR advantages
+`python -m gd2po bench core`: the cost of GD²PO-SNR advantages
 for 512 prompts × 4 rollouts × 3 rewards × 256 tokens (shuffled group ids, random lengths), as a
 multiple of one verl `masked_whiten` pass over the same (B, T) tensor, next to an official-style
 implementation that loops over rollouts and groups in Python (the reference shape of the GD²PO
@@ -14,17 +16,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 import torch
 
 from gd2po.core import compute_advantages
 from gd2po.core.advantages import masked_whiten
-from gd2po.engine.bench import add_arguments as add_engine_arguments
+from gd2po.engine import bench as engine_bench
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     suites = parser.add_subparsers(dest="suite", required=True, metavar="SUITE")
@@ -40,26 +42,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--threads", type=int, default=1, help="torch CPU threads (default 1: stable ratios on a shared machine)"
     )
     engine = suites.add_parser("engine", help="a training step of the adapter against TRL's normalize_then_sum")
-    add_engine_arguments(engine)
+    engine_bench.add_arguments(engine)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.suite == "engine":
-        from gd2po.engine.bench import run as run_engine_bench
-
-        return run_engine_bench(args)
+        return engine_bench.run(args)
     torch.set_num_threads(args.threads)
-    if args.suite == "core":
-        for line in bench_core_report(args):
-            print(line)
+    for line in bench_core_report(args):
+        print(line)
     return 0
-
-
-def bench_core(argv: Sequence[str] | None = None) -> int:
-    """Entry point for ``python -m gd2po bench core`` style argument lists (``["core", ...]``)."""
-    parser = argparse.ArgumentParser(prog="python -m gd2po.bench", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
 
 
 def synthetic_batch(prompts: int, rollouts: int, rewards: int, tokens: int, seed: int):
@@ -174,7 +166,3 @@ def _official_group_keep_ratio(keep: torch.Tensor, index: np.ndarray) -> torch.T
         group_mask = torch.as_tensor(index == group_id)
         ratio[group_mask] = keep_float[group_mask].sum() / float(int(group_mask.sum()))
     return ratio
-
-
-if __name__ == "__main__":
-    sys.exit(bench_core(sys.argv[1:]))

@@ -1,6 +1,6 @@
 """GRPO and GDPO advantages and the two batch-whitening variants (algorithms.md §1, §2).
 
-Per-rollout values are (B,) float64; `broadcast` turns them into token-level (B, T) advantages.
+Per-rollout values are (B,) in the rewards' dtype; `broadcast` turns them into token-level (B, T) advantages.
 """
 
 from __future__ import annotations

@@ -49,9 +49,9 @@ def snr_keep(mixed: Tensor, ratio: Tensor, tau: float) -> Tensor:
 def paper_snr(components: Tensor, eps: float) -> Tensor:
     """SNR_n = |Σ_i w_i A_n^i| / (Σ_i |w_i A_n^i| + ε), in [0, 1] (§4.1, method figure).
 
-    components: (B, K) → (B,). Unlike `snr_ratio` it uses the advantages, not the length-scaled sums.
+    components: (B, K) → (B,). This is |`snr_ratio`| of the advantages, not of the length-scaled sums.
     """
-    return components.sum(dim=1).abs() / (components.abs().sum(dim=1) + max(eps, SNR_EPS_FLOOR))
+    return snr_ratio(components, eps).abs()
 
 
 def paper_keep(snr: Tensor, tau: float) -> Tensor:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from gd2po.core.groups import group_extremes
+
 
 @dataclass(frozen=True)
 class DynamicSampling:
@@ -54,32 +56,16 @@ def nonconstant_groups(metric: Tensor, valid: Tensor, index: Tensor, num_groups:
     Only valid entries count; a group with fewer than two valid values is constant.
     The refill loop (sample more prompts until the batch is full) is the trainer's job.
     """
-    lowest = torch.full((num_groups,), torch.inf, dtype=metric.dtype, device=metric.device)
-    highest = torch.full((num_groups,), -torch.inf, dtype=metric.dtype, device=metric.device)
-    lowest = lowest.scatter_reduce(0, index, torch.where(valid, metric, torch.inf), reduce="amin")
-    highest = highest.scatter_reduce(0, index, torch.where(valid, metric, -torch.inf), reduce="amax")
-    return (highest > lowest)[index]
-
-
-def overlong_penalty_paper(lengths: Tensor, max_length: int, cache: int) -> Tensor:
-    """DAPO paper soft overlong punishment, added to the reward:
-
-        R_len(y) = 0                                  if |y| ≤ L_max − L_cache
-                 = ((L_max − L_cache) − |y|) / L_cache  if L_max − L_cache < |y| ≤ L_max
-                 = −1                                 if |y| > L_max
-
-    lengths: (B,) → (B,) float64. Paper: L_max = 16384, L_cache = 4096.
-    """
-    lengths = lengths.to(torch.float64)
-    ramp = ((max_length - cache) - lengths) / cache
-    return torch.where(lengths > max_length, -1.0, ramp.clamp(max=0.0))
+    lowest, highest = group_extremes(metric.unsqueeze(1), valid.unsqueeze(1), index, num_groups)
+    return (highest > lowest).squeeze(1)[index]
 
 
 def overlong_penalty_verl(lengths: Tensor, max_length: int, buffer: int, factor: float = 1.0) -> Tensor:
     """verl DAPO reward manager: min(−(|y| − (max_length − buffer)) / buffer · factor, 0).
 
-    lengths: (B,) → (B,) float64. Equal to the paper form with L_max = max_length, L_cache = buffer
-    and factor 1 for |y| ≤ max_length (verl never generates past max_length).
+    lengths: (B,) → (B,) float64. Equal to the paper form (tests/core/test_dapo.py) with
+    L_max = max_length, L_cache = buffer and factor 1 for |y| ≤ max_length (verl never generates
+    past max_length).
     """
     exceed = lengths.to(torch.float64) - (max_length - buffer)
     return (-exceed / buffer * factor).clamp(max=0.0)

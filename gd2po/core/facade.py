@@ -15,7 +15,7 @@ Defaults reproduce the official GD²PO code (verl, `norm_adv_by_std_in_grpo=True
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 from torch import Tensor
@@ -28,6 +28,7 @@ from gd2po.core.advantages import (
     grpo_sequence_advantages,
     sequence_whiten,
     token_whiten,
+    weighted_sum,
 )
 from gd2po.core.conflict import (
     group_keep_ratio,
@@ -61,21 +62,6 @@ METHOD_OPTIONS = {
 }
 
 
-OPTION_NAMES = (
-    "tau",
-    "snr_eps",
-    "reward_weights",
-    "whitening",
-    "scale_by_std",
-    "filter_rule",
-    "apply_filter",
-    "reweight",
-    "nan_policy",
-    "dynamic_sampling_metric",
-    "overlong",
-)
-
-
 @dataclass(frozen=True)
 class AdvantageResult:
     """advantages: (B, T) token advantages in the rewards' float dtype, 0 outside the response mask.
@@ -107,6 +93,9 @@ class AdvantageOptions:
     nan_policy: str = "raise"
     dynamic_sampling_metric: str = "sum"
     overlong: Overlong | None = None
+
+
+OPTION_NAMES = tuple(field.name for field in fields(AdvantageOptions) if field.name != "method")
 
 
 def resolve_options(
@@ -219,14 +208,7 @@ def advantages_from_batch(
     num_rewards = batch.rewards.shape[1]
     if reward_names is not None and len(reward_names) != num_rewards:
         raise ValueError(f"reward_names: expected {num_rewards} names (one per reward column), got {len(reward_names)}")
-    weights = reward_weight_tensor(options.reward_weights, num_rewards, batch.dtype, batch.rewards.device)
-    rewards, valid = batch.rewards, batch.valid
-    if options.overlong is not None:
-        spec = options.overlong
-        penalty = overlong_penalty_verl(batch.lengths, spec.max_length, spec.buffer, spec.factor)
-        rewards = torch.cat([rewards, penalty.to(rewards.dtype).unsqueeze(1)], dim=1)
-        valid = torch.cat([valid, torch.ones_like(valid[:, :1])], dim=1)
-        weights = torch.cat([weights, weights.new_ones(1)])
+    rewards, valid, weights = reward_columns(options, batch)
 
     group_eps = TRL_EPS if options.whitening == "sequence" else VERL_GROUP_EPS
     index, num_groups = batch.index, batch.num_groups
@@ -244,8 +226,7 @@ def advantages_from_batch(
     keep = torch.ones_like(scored)
     kappa = torch.ones_like(sequence)
     if method == "dapo":
-        metric, metric_valid = dapo_metric(options.dynamic_sampling_metric, rewards, valid, weights, reward_names)
-        keep = nonconstant_groups(metric, metric_valid, index, num_groups)
+        keep = dapo_keep(options, batch, reward_names)
     elif method in GD2PO_METHODS:
         conflict_keep = gd2po_keep(options, components, sums, mixed)
         if options.reweight:
@@ -266,6 +247,32 @@ def advantages_from_batch(
         sequence_advantages=final,
         diagnostics=diagnostics,
     )
+
+
+def reward_columns(options: AdvantageOptions, batch: Batch) -> tuple[Tensor, Tensor, Tensor]:
+    """The rewards the method scores: rewards, valid: (B, K'), weights w: (K',).
+
+    K' = K, or K + 1 with the soft overlong penalty as the last column (always valid, w = 1).
+    """
+    rewards, valid = batch.rewards, batch.valid
+    weights = reward_weight_tensor(options.reward_weights, rewards.shape[1], rewards.dtype, rewards.device)
+    if options.overlong is None:
+        return rewards, valid, weights
+    spec = options.overlong
+    penalty = overlong_penalty_verl(batch.lengths, spec.max_length, spec.buffer, spec.factor)
+    rewards = torch.cat([rewards, penalty.to(rewards.dtype).unsqueeze(1)], dim=1)
+    valid = torch.cat([valid, torch.ones_like(valid[:, :1])], dim=1)
+    return rewards, valid, torch.cat([weights, weights.new_ones(1)])
+
+
+def dapo_keep(options: AdvantageOptions, batch: Batch, reward_names: Sequence[str] | None = None) -> Tensor:
+    """DAPO's group filter (§3): keep_j iff the metric of j's group is not constant.  → (B,) bool.
+
+    The one place the filter is decided: the advantage step and the trainer's refill loop both call it.
+    """
+    rewards, valid, weights = reward_columns(options, batch)
+    metric, metric_valid = dapo_metric(options.dynamic_sampling_metric, rewards, valid, weights, reward_names)
+    return nonconstant_groups(metric, metric_valid, batch.index, batch.num_groups)
 
 
 def gd2po_keep(options: AdvantageOptions, components: Tensor, sums: Tensor, mixed: Tensor) -> Tensor:
@@ -291,10 +298,11 @@ def dapo_metric(
 ) -> tuple[Tensor, Tensor]:
     """The per-rollout value DAPO's group filter tests, and where it is valid.  → (B,), (B,) bool.
 
-    "sum": the weighted total reward (overlong term included); a name: that reward column.
+    "sum": the weighted total Σ_k w_k r_jk (overlong term included), valid if any reward is;
+    a name: that reward column.
     """
     if metric == "sum":
-        return (rewards * valid) @ weights, valid.any(dim=1)
+        return weighted_sum(rewards * valid, weights), valid.any(dim=1)
     names = list(reward_names) if reward_names is not None else []
     if metric not in names:
         raise ValueError(

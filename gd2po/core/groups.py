@@ -70,7 +70,8 @@ def group_zscore(
 
     Degenerate groups, as the official code:
     - a group of one rollout has μ = 0, σ = 1, so A = r / (1 + eps);
-    - a reward constant within a group has σ = 0 and A = 0 (exactly: statistics run in float64).
+    - a reward constant within a group has σ = 0 and A = 0 (exactly: `group_mean_std` detects the tie
+      and sets μ to the tied value, whatever the dtype).
     With missing rewards (``valid`` False): a missing entry gets A = 0, and a group of two or more
     rollouts with fewer than two valid values of reward k gets A = 0 for that reward (no baseline).
     """

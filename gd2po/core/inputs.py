@@ -30,7 +30,8 @@ class Batch:
     num_groups: G
     mask:     (B, T) response mask in the output dtype, entries 0 or 1
     lengths:  (B,) float response lengths L_j = Σ_t m_jt
-    dtype:    the floating dtype of every value computed from this batch
+
+    Every value computed from this batch has the dtype of ``rewards``.
     """
 
     rewards: Tensor
@@ -39,7 +40,6 @@ class Batch:
     num_groups: int
     mask: Tensor
     lengths: Tensor
-    dtype: torch.dtype
 
 
 def as_reward_tensor(rewards: Tensor | Sequence) -> Tensor:
@@ -128,5 +128,4 @@ def prepare_batch(
         num_groups=num_groups,
         mask=mask,
         lengths=mask.sum(dim=1),
-        dtype=reward_tensor.dtype,
     )

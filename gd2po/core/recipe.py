@@ -14,7 +14,7 @@ from typing import Any
 from torch import Tensor
 
 from gd2po.core.dapo import DynamicSampling, Overlong
-from gd2po.core.facade import AdvantageOptions, AdvantageResult, advantages_from_batch, resolve_options
+from gd2po.core.facade import AdvantageOptions, AdvantageResult, advantages_from_batch, dapo_keep, resolve_options
 from gd2po.core.inputs import prepare_batch
 from gd2po.core.loss import LOSS_AGGREGATIONS, check_clip, loss_mask, policy_loss
 
@@ -96,6 +96,22 @@ class Recipe:
         options = self.advantage_options()
         batch = prepare_batch(rewards, group_ids, response_mask, options.nan_policy)
         return advantages_from_batch(options, batch, reward_names)
+
+    def dapo_keep(
+        self,
+        rewards: Tensor | Sequence,
+        group_ids: Tensor | Sequence,
+        response_mask: Tensor | Sequence,
+        reward_names: Sequence[str] | None = None,
+    ) -> Tensor:
+        """DAPO's group filter alone: keep_j iff the metric of j's group is not constant.  → (B,) bool.
+
+        The same decision `compute_advantages` makes on the same inputs (overlong term included),
+        for the trainer's refill loop. Arguments as `compute_advantages`.
+        """
+        options = self.advantage_options()
+        batch = prepare_batch(rewards, group_ids, response_mask, options.nan_policy)
+        return dapo_keep(options, batch, reward_names)
 
     def policy_loss(
         self,

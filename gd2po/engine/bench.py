@@ -1,5 +1,7 @@
 """Benchmark (not a test): step time of the GD²PO adapter vs TRL's own GDPO, measured in one run.
 
+Run it as `python -m gd2po bench engine` (options: `python -m gd2po bench engine --help`).
+
 The reference is TRL 1.16's `GRPOTrainer` with ``multi_objective_aggregation="normalize_then_sum"``
 (GDPO, huggingface/trl#4785) and the same clip settings; the candidate is `SuiteGRPOTrainer` with a
 GD²PO recipe (guarded rewards, core advantages on the gathered batch, core loss). Both train the
@@ -70,13 +72,6 @@ def _step_times(trainer) -> tuple[list[float], list[float]]:
     trainer.add_callback(clock)
     trainer.train()
     return clock.wall[1:], clock.cpu[1:]
-
-
-def run_bench(argv: list[str] | None = None) -> int:
-    """Entry point for an argument list (``python -m gd2po bench engine`` parses its own)."""
-    parser = argparse.ArgumentParser(prog="python -m gd2po bench engine", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
 
 
 def run(args: argparse.Namespace) -> int:

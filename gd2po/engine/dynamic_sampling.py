@@ -4,7 +4,9 @@ A group whose filter metric is constant (the summed reward, or one named reward)
 learning signal; DAPO drops it and refills the batch with groups from further generation rounds:
 
 1. generate and score the round's prompts; the rewards come back gathered over all processes;
-2. decide on the gathered rewards which groups keep (every process computes the same answer);
+2. decide on the gathered rewards and lengths which groups keep, with the recipe's own filter
+   (`Recipe.dapo_keep`, overlong term included), so every process computes the same answer and
+   it is the answer the advantage step gives;
 3. stop when every process holds enough kept groups for its share of the batch, or after
    ``max_rounds`` rounds; otherwise draw fresh prompts and go to 1. The stop test uses gathered
    data only, so every process makes the same number of generation calls and collectives;
@@ -23,13 +25,14 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from gd2po.core.dapo import DynamicSampling, nonconstant_groups
+from gd2po.core.recipe import Recipe
 
 
 @dataclass(frozen=True)
 class RoundResult:
     output: dict  # this process's rows, as `_generate_and_score_completions` returns them
     rewards: Tensor  # (B_global, K) rewards of every process's rows, gathered
+    lengths: Tensor  # (B_global,) response lengths (loss-mask tokens) of every process's rows, gathered
 
 
 @dataclass(frozen=True)
@@ -40,20 +43,20 @@ class SamplingStats:
     shortfall_groups: int  # batch slots filled with dropped groups because max_rounds ran out
 
 
-def group_metric(rewards: Tensor, metric: str, reward_names: list[str], weights: Tensor | None) -> Tensor:
-    """The value DAPO's filter tests per rollout: the (weighted) summed reward or one named reward.  (B,)"""
-    if metric == "sum":
-        w = torch.ones(rewards.shape[1], dtype=rewards.dtype) if weights is None else weights.to(rewards.dtype)
-        return torch.nan_to_num(rewards) @ w.to(rewards.device)
-    return rewards[:, reward_names.index(metric)]
+def mask_from_lengths(lengths: Tensor) -> Tensor:
+    """m_jt = 1(t < L_j): a left-aligned response mask.   lengths: (B,) → (B, max(max_j L_j, 1)) bool."""
+    width = max(int(lengths.max()), 1)
+    return torch.arange(width, device=lengths.device).unsqueeze(0) < lengths.unsqueeze(1)
 
 
-def keep_mask(rewards: Tensor, group_size: int, metric: str, reward_names: list[str], weights: Tensor | None) -> Tensor:
-    """(num_groups,) bool: True for groups whose metric is not constant. ``rewards``: (B_global, K)."""
-    values = group_metric(rewards, metric, reward_names, weights)
-    index = torch.arange(values.shape[0], device=values.device) // group_size
-    valid = torch.isfinite(values)
-    return nonconstant_groups(values, valid, index, values.shape[0] // group_size).view(-1, group_size)[:, 0]
+def keep_mask(recipe: Recipe, rewards: Tensor, lengths: Tensor, group_size: int, reward_names: list[str]) -> Tensor:
+    """(num_groups,) bool: the recipe's DAPO filter, True for groups whose metric is not constant.
+
+    rewards: (B_global, K), lengths: (B_global,); consecutive runs of ``group_size`` rows are groups.
+    """
+    group_ids = torch.arange(rewards.shape[0], device=rewards.device) // group_size
+    keep = recipe.dapo_keep(rewards, group_ids, mask_from_lengths(lengths), reward_names)
+    return keep.view(-1, group_size)[:, 0]
 
 
 def sample_with_refill(
@@ -61,19 +64,20 @@ def sample_with_refill(
     first_inputs: list[dict],
     draw_inputs: Callable[[int], list[dict]],
     *,
-    spec: DynamicSampling,
+    recipe: Recipe,
     group_size: int,
     reward_names: list[str],
-    weights: Tensor | None,
     process_index: int,
     num_processes: int,
     pad_token_id: int,
 ) -> tuple[dict, Tensor, SamplingStats]:
-    """Run rounds until every process has its share of kept groups (or ``spec.max_rounds``).
+    """Run rounds until every process has its share of kept groups (or ``max_rounds`` of the
+    recipe's ``dynamic_sampling``).
 
     ``draw_inputs(round)`` returns fresh rows for the next round, the same count as ``first_inputs``.
     Returns this process's merged rows, their rewards (n_local, K) and the statistics.
     """
+    max_rounds = recipe.dynamic_sampling.max_rounds
     local_groups = len(first_inputs) // group_size
     kept_parts: list[tuple[dict, Tensor, Tensor]] = []  # (output, local rewards, local group ids)
     dropped_parts: list[tuple[dict, Tensor, Tensor]] = []
@@ -83,7 +87,7 @@ def sample_with_refill(
     while True:
         rounds += 1
         result = generate_round(inputs)
-        group_keep = keep_mask(result.rewards, group_size, spec.metric, reward_names, weights).cpu()
+        group_keep = keep_mask(recipe, result.rewards, result.lengths, group_size, reward_names).cpu()
         per_process = group_keep.view(num_processes, local_groups)
         kept_per_process += per_process.sum(dim=1)
         dropped_total += int((~group_keep).sum())
@@ -92,7 +96,7 @@ def sample_with_refill(
         mine = per_process[process_index]
         kept_parts.append((result.output, local_rewards, mine.nonzero().flatten()))
         dropped_parts.append((result.output, local_rewards, (~mine).nonzero().flatten()))
-        if bool((kept_per_process >= local_groups).all()) or rounds >= spec.max_rounds:
+        if bool((kept_per_process >= local_groups).all()) or rounds >= max_rounds:
             break
         inputs = draw_inputs(rounds)
 

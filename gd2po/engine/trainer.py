@@ -29,7 +29,7 @@ from trl import GRPOTrainer
 
 from gd2po.core.loss import importance_ratio, policy_loss
 from gd2po.core.recipe import Recipe
-from gd2po.engine.dynamic_sampling import RoundResult, sample_with_refill
+from gd2po.engine.dynamic_sampling import RoundResult, mask_from_lengths, sample_with_refill
 from gd2po.engine.rewards import guarded
 from gd2po.engine.seeding import seeded_vllm_engine, vllm_seed
 
@@ -93,10 +93,9 @@ class SuiteGRPOTrainer(GRPOTrainer):
                 self._score_round,
                 inputs,
                 lambda round_index: self._draw_inputs(len(inputs), round_index),
-                spec=self.recipe.dynamic_sampling,
+                recipe=self.recipe,
                 group_size=self.num_generations,
                 reward_names=list(self.reward_func_names),
-                weights=None if self.recipe.reward_weights is None else torch.tensor(self.recipe.reward_weights),
                 process_index=self.accelerator.process_index,
                 num_processes=self.accelerator.num_processes,
                 pad_token_id=self._tokenizer.pad_token_id,
@@ -114,7 +113,8 @@ class SuiteGRPOTrainer(GRPOTrainer):
 
     def _score_round(self, inputs) -> RoundResult:
         output = super()._generate_and_score_completions(inputs)
-        return RoundResult(output=output, rewards=self._last_rewards)
+        lengths = gather(_loss_mask(output).sum(dim=1))
+        return RoundResult(output=output, rewards=self._last_rewards, lengths=lengths)
 
     def _draw_inputs(self, count: int, round_index: int) -> list[dict]:
         """Fresh prompts for a dynamic-sampling refill round, each repeated G times.
@@ -128,12 +128,11 @@ class SuiteGRPOTrainer(GRPOTrainer):
 
     def _apply_recipe(self, output: dict, rewards: torch.Tensor, mode: str) -> None:
         completion_mask = output["completion_mask"]
-        loss_mask = completion_mask if "tool_mask" not in output else completion_mask * output["tool_mask"]
+        loss_mask = _loss_mask(output)
         lengths = gather(loss_mask.sum(dim=1))  # (B_global,): token-level whitening counts every token
         local_size = loss_mask.shape[0]
         local = slice(self.accelerator.process_index * local_size, (self.accelerator.process_index + 1) * local_size)
-        width = max(int(lengths.max()), 1)
-        response_mask = torch.arange(width, device=lengths.device).unsqueeze(0) < lengths.unsqueeze(1)
+        response_mask = mask_from_lengths(lengths)
         group_ids = torch.arange(rewards.shape[0], device=rewards.device) // self.num_generations
         result = self.recipe.compute_advantages(rewards, group_ids, response_mask, list(self.reward_func_names))
 
@@ -173,7 +172,7 @@ class SuiteGRPOTrainer(GRPOTrainer):
         completion_ids, completion_mask = inputs["completion_ids"], inputs["completion_mask"]
         input_ids = torch.cat([prompt_ids, completion_ids], dim=1)
         attention_mask = torch.cat([prompt_mask, completion_mask], dim=1)
-        mask = completion_mask if "tool_mask" not in inputs else completion_mask * inputs["tool_mask"]
+        mask = _loss_mask(inputs)
         log_probs, entropies, _ = self._get_per_token_logps_and_entropies(
             model, input_ids, attention_mask, completion_ids.size(1), compute_entropy=True
         )
@@ -228,3 +227,9 @@ class SuiteGRPOTrainer(GRPOTrainer):
             self._metrics[mode]["clip_ratio/dual_mean"].append(
                 masked_mean(((ratio > recipe.dual_clip) & (advantages < 0)).float())
             )
+
+
+def _loss_mask(rows: dict) -> torch.Tensor:
+    """(B, T) tokens the loss sees: the completion mask, without tool-output tokens when present."""
+    completion_mask = rows["completion_mask"]
+    return completion_mask if "tool_mask" not in rows else completion_mask * rows["tool_mask"]

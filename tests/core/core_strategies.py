@@ -38,3 +38,18 @@ def batches(draw, min_rewards=1, max_rewards=3, max_groups=5, max_group_size=5, 
         group_ids=torch.tensor(ids, dtype=torch.int64)[list(order)],
         mask=torch.tensor(mask, dtype=torch.float32)[list(order)],
     )
+
+
+@st.composite
+def replicated_group(draw, min_rewards=2, max_copies=3):
+    """One random group repeated under 1..max_copies labels and shuffled: every group has the same κ."""
+    group = draw(batches(min_rewards=min_rewards, max_groups=1))
+    copies = draw(st.integers(1, max_copies))
+    size = group.rewards.shape[0]
+    labels = torch.tensor(draw(st.lists(st.integers(-(10**9), 10**9), min_size=copies, max_size=copies, unique=True)))
+    order = list(draw(st.permutations(range(size * copies))))
+    return Case(
+        rewards=group.rewards.repeat(copies, 1)[order],
+        group_ids=labels.repeat_interleave(size)[order],
+        mask=group.mask.repeat(copies, 1)[order],
+    )

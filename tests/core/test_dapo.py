@@ -6,7 +6,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gd2po.core import DynamicSampling, Overlong, compute_advantages
-from gd2po.core.dapo import nonconstant_groups, overlong_penalty_paper, overlong_penalty_verl
+from gd2po.core.dapo import nonconstant_groups, overlong_penalty_verl
+
+
+def overlong_penalty_paper(lengths: torch.Tensor, max_length: int, cache: int) -> torch.Tensor:
+    """Reference: the DAPO paper's soft overlong punishment, added to the reward.
+
+        R_len(y) = 0                                  if |y| ≤ L_max − L_cache
+                 = ((L_max − L_cache) − |y|) / L_cache  if L_max − L_cache < |y| ≤ L_max
+                 = −1                                 if |y| > L_max
+
+    lengths: (B,) → (B,) float64. Paper: L_max = 16384, L_cache = 4096.
+    """
+    lengths = lengths.to(torch.float64)
+    ramp = ((max_length - cache) - lengths) / cache
+    return torch.where(lengths > max_length, -1.0, ramp.clamp(max=0.0))
 
 
 def test_group_filter_keeps_groups_with_mixed_accuracy():

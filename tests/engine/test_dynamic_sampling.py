@@ -2,8 +2,8 @@
 
 import torch
 
-from gd2po.core.dapo import DynamicSampling
-from gd2po.engine.dynamic_sampling import RoundResult, keep_mask, merge_groups, sample_with_refill
+from gd2po.core import DynamicSampling, Overlong, Recipe
+from gd2po.engine.dynamic_sampling import RoundResult, keep_mask, mask_from_lengths, merge_groups, sample_with_refill
 
 G = 2  # rollouts per prompt
 PAD = 0
@@ -21,6 +21,10 @@ def fake_output(rows: int, round_index: int, prompt_width: int, completion_width
     }
 
 
+def dapo_recipe(metric="sum", max_rounds=5, **fields):
+    return Recipe(name="dapo-test", method="dapo", dynamic_sampling=DynamicSampling(metric, max_rounds), **fields)
+
+
 def run(constant_by_round, process_index, num_processes=2, local_groups=2, max_rounds=5):
     """constant_by_round[r][g] (global group g): is that group's metric constant in round r."""
     calls = []
@@ -32,22 +36,39 @@ def run(constant_by_round, process_index, num_processes=2, local_groups=2, max_r
             [[1.0, 1.0] if constant_by_round[r][g] else [0.0, 1.0] for g in range(num_processes * local_groups)]
         ).reshape(-1, 1)
         output = fake_output(local_groups * G, r, prompt_width=2 + r, completion_width=3 + r)
-        return RoundResult(output=output, rewards=rewards)
+        return RoundResult(output=output, rewards=rewards, lengths=torch.full((rewards.shape[0],), 3.0 + r))
 
     output, rewards, stats = sample_with_refill(
         generate_round, ["prompt"] * (local_groups * G), lambda r: [f"round{r}"] * (local_groups * G),
-        spec=DynamicSampling(metric="sum", max_rounds=max_rounds), group_size=G, reward_names=["acc"],
-        weights=None, process_index=process_index, num_processes=num_processes, pad_token_id=PAD,
+        recipe=dapo_recipe(max_rounds=max_rounds), group_size=G, reward_names=["acc"],
+        process_index=process_index, num_processes=num_processes, pad_token_id=PAD,
     )
     return output, rewards, stats, len(calls)
 
 
 def test_keep_mask_drops_groups_with_a_constant_metric():
     rewards = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.5], [1.0, 0.5]])
-    assert keep_mask(rewards, 2, "sum", ["a", "b"], None).tolist() == [False, True]  # totals tie in group 0
-    assert keep_mask(rewards, 2, "a", ["a", "b"], None).tolist() == [True, True]
-    assert keep_mask(rewards, 2, "b", ["a", "b"], None).tolist() == [True, False]
-    assert keep_mask(rewards, 2, "sum", ["a", "b"], torch.tensor([2.0, 1.0])).tolist() == [True, True]
+    lengths = torch.tensor([3.0, 3.0, 3.0, 3.0])
+    names = ["a", "b"]
+    assert keep_mask(dapo_recipe("sum"), rewards, lengths, 2, names).tolist() == [False, True]  # totals tie in group 0
+    assert keep_mask(dapo_recipe("a"), rewards, lengths, 2, names).tolist() == [True, True]
+    assert keep_mask(dapo_recipe("b"), rewards, lengths, 2, names).tolist() == [True, False]
+    weighted = dapo_recipe("sum", reward_weights=(2.0, 1.0))
+    assert keep_mask(weighted, rewards, lengths, 2, names).tolist() == [True, True]
+
+
+def test_refill_and_recipe_agree_when_the_overlong_term_changes_the_sum():
+    # Overlong(max_length=4, buffer=2): penalty min(−(L − 2) / 2, 0), so L = 4 gives −1 and L = 2 gives 0.
+    # Group 0: rewards 1, 0 at lengths 4, 2 → totals 0, 0 (constant: drop although the reward varies).
+    # Group 1: rewards 1, 1 at lengths 4, 2 → totals 0, 1 (varies: keep although the reward ties).
+    recipe = dapo_recipe("sum", overlong=Overlong(max_length=4, buffer=2))
+    rewards = torch.tensor([[1.0], [0.0], [1.0], [1.0]])
+    lengths = torch.tensor([4.0, 2.0, 4.0, 2.0])
+    refill = keep_mask(recipe, rewards, lengths, 2, ["acc"])
+    result = recipe.compute_advantages(rewards, torch.tensor([0, 0, 1, 1]), mask_from_lengths(lengths), ["acc"])
+    assert refill.tolist() == [False, True]
+    assert result.keep.view(-1, 2).any(dim=1).tolist() == refill.tolist()
+    assert torch.all(result.sequence_advantages[:2] == 0)
 
 
 def test_no_refill_when_the_first_round_suffices():

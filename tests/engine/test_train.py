@@ -47,11 +47,13 @@ def test_every_method_trains_two_steps(tiny_model, tmp_path, method):
 @pytest.mark.slow
 def test_dapo_refills_dropped_groups_and_logs_the_shortfall(tiny_model, tmp_path):
     # The filter metric `correctness` is constant (all 0 or all 1) in most groups of the tiny model,
-    # so rounds run out and the batch is padded with zero-advantage groups.
+    # so the first round falls short and refill rounds run; if they run out, the batch is padded
+    # with zero-advantage groups.
     sets = ["method=dapo", "algorithm.dynamic_sampling={metric: correctness, max_rounds: 3}", "optimization.max_steps=1"]
     train(smoke_config(tiny_model, *sets), tmp_path / "run")
     (row,) = read_metrics(tmp_path / "run")
-    assert 1 <= row["dapo/rounds"] <= 3
+    assert 1 < row["dapo/rounds"] <= 3  # the first round fell short, so the batch was refilled
+    assert row["dapo/dropped_groups"] > 0
     groups = 8 // 4
     assert row["dapo/kept_groups"] + row["dapo/shortfall_groups"] == groups
     if row["dapo/rounds"] < 3:
