@@ -7,6 +7,8 @@
 #
 # docs/workflow.md describes the config, the results layout and the SLURM profile.
 
+import os
+
 from snakemake.utils import min_version
 
 min_version("9.27")
@@ -15,9 +17,10 @@ min_version("9.27")
 # A --configfile is a whole experiment design and replaces the embedded default instead of being
 # deep-merged into it (a merge would keep the default's mini suites and ablations in a paper run).
 # --config key=value still overrides single keys of whichever config is in use.
+# The path is relative to this file, so that `--directory <scratch>` finds it too.
 if not workflow.overwrite_configfiles:
 
-    configfile: "config/config.yaml"
+    configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
 include: "workflow/rules/common.smk"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
+from gd2po.recipes import RECIPE_NAMES
 from workflow_helpers import CONFIGS, REPO, eight_gpu_tool_calling, job_counts, output_of, snakemake, write_config
 
 # Expected jobs per config (see docs/workflow.md): keeping these numbers here makes any change to
@@ -48,11 +51,22 @@ def test_every_config_dry_runs(name, slurm, workdir):
         assert "slurm_partition=gpu" in output_of(result) and "cpus_per_task=" in output_of(result)
 
 
+def test_the_default_dry_runs_in_another_directory_without_a_configfile(workdir):
+    """`--directory <scratch>` alone: the embedded default is found next to the Snakefile."""
+    result = snakemake("-n", "--cores", "2", "--directory", workdir)
+    assert result.returncode == 0, output_of(result)
+    assert job_counts(output_of(result)) == EXPECTED_JOBS["default"]
+
+
 def test_train_and_evaluate_run_single_threaded_locally_so_cores_run_jobs_side_by_side(workdir):
     result = snakemake("-n", "--cores", "2", "--configfile", CONFIGS["test"], "--directory", workdir)
+    assert result.returncode == 0, output_of(result)
     text = output_of(result)
-    blocks = [block for block in text.split("\n\n") if "rule train:" in block or "rule evaluate:" in block]
-    assert blocks and all("threads:" not in block or "threads: 1" in block for block in blocks)
+    blocks = [block for block in re.split(r"\n(?=rule \w+:)", text) if block.startswith(("rule train:", "rule evaluate:"))]
+    assert len(blocks) == EXPECTED_JOBS["test"]["train"] + EXPECTED_JOBS["test"]["evaluate"]
+    # Snakemake prints `threads: N` only for N > 1, so no line at all is the single-threaded case.
+    threads = [int(n) for block in blocks for n in re.findall(r"threads: (\d+)", block)]
+    assert all(n == 1 for n in threads)
 
 
 def test_a_schema_violation_stops_before_any_job_naming_the_key(tmp_path, workdir):
@@ -87,7 +101,38 @@ def test_an_ablation_on_an_unknown_setting_is_named(tmp_path, workdir):
 def test_a_configfile_replaces_the_default_instead_of_merging(workdir):
     """Otherwise a paper run would also train the default's mini suites."""
     result = snakemake("-n", "--cores", "2", "--configfile", CONFIGS["test"], "--directory", workdir)
+    assert result.returncode == 0, output_of(result)
+    assert "results/tool_calling/" in output_of(result)
     assert "results/safety/" not in output_of(result)
+
+
+@pytest.mark.parametrize("key, edit", [
+    ("methods", lambda c: c["methods"].append("gd2po_snrr")),
+    ("ablations.tau.variants", lambda c: c["ablations"]["tau"]["variants"].append("gd2po_snrr")),
+    ("variants.snr_tau0.0.method", lambda c: c["variants"]["snr_tau0.0"].update(method="gd2po_snrr")),
+])
+def test_a_misspelled_method_is_named_before_any_job(tmp_path, workdir, key, edit):
+    config = write_config(tmp_path / "bad.yaml", edit=edit)
+    result = snakemake("--cores", "2", "--configfile", config, "--directory", workdir)
+    assert result.returncode != 0
+    recipes = ", ".join(RECIPE_NAMES)  # the workflow's list of recipes is gd2po.recipes' list
+    assert f"config key {key}: 'gd2po_snrr' is not a recipe (recipes: {recipes})" in output_of(result)
+    assert "rule train" not in output_of(result)
+
+
+def test_every_recipe_is_a_method_the_workflow_accepts(tmp_path, workdir):
+    config = write_config(tmp_path / "all.yaml", methods=list(RECIPE_NAMES))
+    result = snakemake("-n", "--cores", "2", "--configfile", config, "--directory", workdir)
+    assert result.returncode == 0, output_of(result)
+    for name in RECIPE_NAMES:
+        assert f"results/tool_calling/3rewards/{name}/seed0/summary.json" in output_of(result)
+
+
+def test_an_empty_accelerate_config_is_named(tmp_path, workdir):
+    config = write_config(tmp_path / "bad.yaml", edit=lambda c: c["suites"]["tool_calling"].update(accelerate_config=""))
+    result = snakemake("-n", "--cores", "2", "--configfile", config, "--directory", workdir)
+    assert result.returncode != 0
+    assert "config key suites.tool_calling.accelerate_config: '' should be non-empty" in output_of(result)
 
 
 def test_ablation_runs_are_named_deltas_on_the_command_line(workdir):
@@ -159,3 +204,21 @@ def test_the_multi_gpu_profile_repeats_every_gpu_rule_of_the_slurm_profile():
 
 def test_the_slurm_profile_has_only_one_profile_file():
     assert not (REPO / "slurm" / "profile.yaml").exists()
+
+
+def test_report_jobs_read_only_the_seeds_they_declare(workdir):
+    """Comparison rows read `seeds` (base its first), ablations their own: other seed dirs stay out."""
+    result = snakemake("-n", "-p", "--cores", "2", "--configfile", CONFIGS["default"], "--directory", workdir,
+                       "results/tables/tool_calling/3rewards.csv", "results/tables/ablations/tau.csv",
+                       "results/plots/ablations/tau.png", "results/plots/tool_calling/3rewards/efficiency.png")
+    assert result.returncode == 0, output_of(result)
+    seeds = {}
+    for line in output_of(result).splitlines():
+        if " -m gd2po report " in line:
+            seeds[re.search(r"--out (\S+)", line).group(1)] = re.findall(r"--(?:row-)?seeds \S+", line)
+    assert seeds == {
+        "results/tables/tool_calling/3rewards": ["--seeds 0,1,2", "--row-seeds base=0"],
+        "results/plots/tool_calling/3rewards/efficiency": ["--seeds 0,1,2"],
+        "results/tables/ablations/tau": ["--seeds 0,1"],
+        "results/plots/ablations/tau": ["--seeds 0,1"],
+    }

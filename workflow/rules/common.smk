@@ -21,6 +21,8 @@ BASE_VARIANT = "base"
 PLOTS = ("curves", "diagnostics", "efficiency")
 REFERENCE_DIR = "results/reference"
 DATASETS = {"rlla_4k_train": "dataset/rlla_4k/train.parquet"}
+# gd2po.recipes.RECIPE_NAMES, which Snakemake cannot import without torch (a test keeps them equal).
+RECIPE_NAMES = ("grpo", "gdpo", "dapo", "gd2po_hard", "gd2po_snr", "gd2po_filter_only", "gd2po_reweight_only")
 
 
 def use_snakemake_environment():
@@ -101,8 +103,7 @@ def check_references():
                 raise config_error(key, "only for settings whose model `prepare` builds")
             if source not in spec["settings"] or "model_from" in spec["settings"][source]:
                 raise config_error(key, f"{source!r} is not a setting of suite {suite} with a model of its own")
-        if spec["gpus"] > 1 and not spec.get("accelerate_config"):
-            raise config_error(f"suites.{suite}.accelerate_config", "required when gpus > 1")
+    check_recipes()
     if config["baseline"] not in config["methods"]:
         raise config_error("baseline", f"{config['baseline']!r} is not one of `methods`")
     for name, ablation in config["ablations"].items():
@@ -114,6 +115,22 @@ def check_references():
                 raise config_error(f"ablations.{name}.settings", f"unknown setting {setting!r} of suite {suite}")
         if BASE_VARIANT in ablation["variants"]:
             raise config_error(f"ablations.{name}.variants", "`base` is evaluated with the comparison grid only")
+
+
+def check_recipes():
+    """Every method, variant and ablation variant resolves to a recipe, before any train job fails on it."""
+    for name, spec in config["variants"].items():
+        if spec["method"] not in RECIPE_NAMES:
+            raise config_error(f"variants.{name}.method", unknown_recipe(spec["method"]))
+    named = [("methods", name) for name in config["methods"]]
+    named += [(f"ablations.{ablation}.variants", v) for ablation, spec in config["ablations"].items() for v in spec["variants"]]
+    for key, name in named:
+        if name not in config["variants"] and name not in RECIPE_NAMES:
+            raise config_error(key, f"{unknown_recipe(name)}, nor a `variants` entry")
+
+
+def unknown_recipe(name):
+    return f"{name!r} is not a recipe (recipes: {', '.join(RECIPE_NAMES)})"
 
 
 def row_seeds(variant):
@@ -282,6 +299,19 @@ def row_flags(rows):
     return " ".join(f"--row {shlex.quote(f'{label}={path}')}" for label, path in rows)
 
 
+def seed_list(seeds):
+    return ",".join(str(seed) for seed in seeds)
+
+
+def seed_flags(seeds, variants=()):
+    """`--seeds`: the report reads only the seeds these jobs declare as inputs, never other seed dirs
+    (stale runs, or extra seeds of runs an ablation shares with the comparison grid); `--row-seeds`
+    for the variants with fewer seeds (`base`)."""
+    flags = [f"--seeds {seed_list(seeds)}"]
+    flags += [f"--row-seeds {shlex.quote(f'{v}={seed_list(row_seeds(v))}')}" for v in variants if row_seeds(v) != seeds]
+    return " ".join(flags)
+
+
 def comparison_row_dirs(suite, setting, variants):
     return [(variant_label(v), f"results/{suite}/{setting}/{v}") for v in variants]
 
@@ -296,6 +326,10 @@ def ablation_row_dirs(name):
             label = f"{label or '{method}'} [{setting}]"
         rows.append((label, f"results/{ablation['suite']}/{setting}/{variant}"))
     return rows
+
+
+def ablation_inputs(wildcards):
+    return run_files(ablation_runs(wildcards.ablation), "eval.json")
 
 
 def table_inputs(wildcards):
@@ -320,6 +354,7 @@ def table_flags(wildcards):
     suite = config["suites"][wildcards.suite]
     setting = suite["settings"][wildcards.setting]
     flags = [row_flags(comparison_row_dirs(wildcards.suite, wildcards.setting, comparison_rows()))]
+    flags.append(seed_flags(config["seeds"], comparison_rows()))
     flags += metric_flags(wildcards.suite)
     reference = setting.get("reference")
     if reference:
@@ -342,12 +377,13 @@ def metric_flags(suite):
 
 def ablation_table_flags(wildcards):
     ablation = config["ablations"][wildcards.ablation]
-    return " ".join([row_flags(ablation_row_dirs(wildcards.ablation))] + metric_flags(ablation["suite"]))
+    rows = [row_flags(ablation_row_dirs(wildcards.ablation)), seed_flags(ablation["seeds"])]
+    return " ".join(rows + metric_flags(ablation["suite"]))
 
 
 def sweep_flags(wildcards):
     ablation = config["ablations"][wildcards.ablation]
-    rows = row_flags(ablation_row_dirs(wildcards.ablation))
+    rows = f"{row_flags(ablation_row_dirs(wildcards.ablation))} {seed_flags(ablation['seeds'])}"
     primary = config["suites"][ablation["suite"]]["table"]["primary"]
     return f"{rows} --x {shlex.quote(ablation['sweep'])} --metric {shlex.quote(primary)}"
 
@@ -357,7 +393,8 @@ def sweep_ablations():
 
 
 def curve_flags(wildcards):
-    return row_flags(comparison_row_dirs(wildcards.suite, wildcards.setting, config["methods"]))
+    rows = row_flags(comparison_row_dirs(wildcards.suite, wildcards.setting, config["methods"]))
+    return f"{rows} {seed_flags(config['seeds'])}"
 
 
 def efficiency_flags(wildcards):

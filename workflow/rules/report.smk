@@ -32,7 +32,7 @@ rule table:
 rule ablation_table:
     """One ablation's variants x held-out metrics, mean ± 95% CI over the ablation's seeds."""
     input:
-        lambda wildcards: run_files(ablation_runs(wildcards.ablation), "eval.json"),
+        ablation_inputs,
     output:
         csv=report(
             "results/tables/ablations/{ablation}.csv",
@@ -139,7 +139,7 @@ rule plot_efficiency:
 rule plot_sweep:
     """A held-out metric against a swept run-config value (GD²PO-SNR's τ)."""
     input:
-        lambda wildcards: run_files(ablation_runs(wildcards.ablation), "eval.json"),
+        ablation_inputs,
     output:
         png=report(
             "results/plots/ablations/{ablation}.png",
