@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the whole new one, never a torn one.
 
-    The text goes to a scratch file next to ``path`` (same file system, named by process id so that
-    concurrent writers do not share it) and is renamed over ``path``.
+    The text goes to a fresh scratch file in the same folder (same file system; a unique name, so
+    concurrent writers do not share it), which is renamed over ``path``; on any error it is removed.
     """
     path = Path(path)
-    scratch = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    scratch.write_text(text)
-    os.replace(scratch, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, scratch = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(scratch, path)
+    except BaseException:
+        Path(scratch).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: str | Path, payload: Any) -> None:
+    """``payload`` as indented JSON with sorted keys, written by :func:`write_text_atomic`."""
+    write_text_atomic(path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
 
 
 def replace_dir(scratch: str | Path, target: str | Path) -> None:

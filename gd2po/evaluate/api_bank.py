@@ -205,7 +205,7 @@ def score_outputs(cases: Sequence[Case], outputs: Sequence[str]) -> dict[str, fl
 
 def evaluate_api_bank(context) -> dict[str, float]:
     """Generate greedily for every case of the run's checkpoint and score; raw outputs go to the work dir."""
-    from gd2po.evaluate.context import write_json_atomic
+    from gd2po.files import write_json_atomic
     from gd2po.evaluate.generation import generate_greedy
 
     cases = load_cases(limit=context.limit)

@@ -31,7 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gd2po.evaluate.context import EvalContext, load_run, write_json_atomic
+    from gd2po.evaluate.context import EvalContext, load_run
+    from gd2po.files import write_json_atomic
 
     if args.suite not in SUITES:
         raise UserError(f"--suite {args.suite!r}: unknown suite; allowed: {', '.join(SUITES)}")

@@ -31,7 +31,8 @@ from pathlib import Path
 
 from gd2po.errors import UserError
 from gd2po.evaluate import generation
-from gd2po.evaluate.context import EvalContext, write_text_atomic
+from gd2po.evaluate.context import EvalContext
+from gd2po.files import write_text_atomic
 from gd2po.tasks.safety.rules import refusal_rates
 
 DEFAULT_MAX_NEW_TOKENS = 1024  # the official response length, when the run config names none

@@ -34,7 +34,8 @@ from gd2po.evaluate.bfcl.scores import (
     v3_aggregates,
 )
 from gd2po.evaluate.bfcl.wrapper import MODEL_NAME
-from gd2po.evaluate.context import check_checkpoint, write_json_atomic, write_text_atomic
+from gd2po.evaluate.context import check_checkpoint
+from gd2po.files import write_json_atomic, write_text_atomic
 
 logger = logging.getLogger(__name__)
 
