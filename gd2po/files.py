@@ -11,17 +11,22 @@ from typing import Any
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the whole new one, never a torn one.
+    """Write ``text`` (UTF-8) to ``path`` so that readers see the old file or the whole new one, never a torn one."""
+    write_bytes_atomic(path, text.encode("utf-8"))
 
-    The text goes to a fresh scratch file in the same folder (same file system; a unique name, so
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a torn one.
+
+    The data go to a fresh scratch file in the same folder (same file system; a unique name, so
     concurrent writers do not share it), which is renamed over ``path``; on any error it is removed.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, scratch = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
         os.replace(scratch, path)
     except BaseException:
         Path(scratch).unlink(missing_ok=True)

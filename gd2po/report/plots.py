@@ -7,10 +7,12 @@ line is the mean over seeds and the band spans the seeds' minimum to maximum.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from pathlib import Path
 
 from gd2po.errors import UserError
+from gd2po.files import write_bytes_atomic, write_text_atomic
 from gd2po.report.runs import Row, eval_metrics, reward_names, run_config_value, series, training_metrics
 from gd2po.report.stats import mean_ci95
 
@@ -46,10 +48,12 @@ def line_style(index: int) -> dict:
 
 
 def save(figure, prefix: Path) -> list[Path]:
-    prefix.parent.mkdir(parents=True, exist_ok=True)
+    """``prefix``.png (150 dpi) and ``prefix``.pdf, each written atomically."""
     paths = [prefix.with_name(prefix.name + suffix) for suffix in (".png", ".pdf")]
-    figure.savefig(paths[0], dpi=150)
-    figure.savefig(paths[1])
+    for path in paths:
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format=path.suffix[1:], dpi=150)
+        write_bytes_atomic(path, buffer.getvalue())
     return paths
 
 
@@ -212,9 +216,8 @@ def plot_efficiency(rows: list[Row], baseline: Row, reward: str, prefix: Path) -
     plt = pyplot()
     target, start, key, window, steps, results = efficiency(rows, baseline, reward)
     improved = target > start
-    prefix.parent.mkdir(parents=True, exist_ok=True)
     csv_path = prefix.with_name(prefix.name + ".csv")
-    with open(csv_path, "w", newline="") as handle:
+    with io.StringIO(newline="") as handle:
         writer = csv.DictWriter(
             handle, ["row", "variant", "seed", "steps_to_target", "target", "baseline_start", "reward", "window", "total_steps"]
         )
@@ -224,6 +227,7 @@ def plot_efficiency(rows: list[Row], baseline: Row, reward: str, prefix: Path) -
             writer.writerow({**result, "steps_to_target": "" if math.isnan(reached) else int(reached),
                              "target": f"{target:.6g}", "baseline_start": f"{start:.6g}", "reward": key,
                              "window": window, "total_steps": steps})
+        write_text_atomic(csv_path, handle.getvalue())
 
     figure, axis = plt.subplots(figsize=(6.4, 0.55 * len(rows) + 1.6))
     for index, row in enumerate(rows):

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import math
 import sys
 from pathlib import Path
 
+from gd2po.files import write_text_atomic
 from gd2po.report.reference import Published
 from gd2po.report.runs import METHOD_LABELS, Row, eval_metrics
 from gd2po.report.stats import mean_ci95
@@ -153,7 +155,7 @@ def format_cell(cell: Cell, decimals: int, plus_minus: str = " ± ") -> str:
 
 
 def write_csv(table: Table, path: Path) -> None:
-    with open(path, "w", newline="") as handle:
+    with io.StringIO(newline="") as handle:
         writer = csv.writer(handle)
         header = ["row", "variant", "kind", "source", "seeds"]
         for metric in table.columns:
@@ -165,6 +167,7 @@ def write_csv(table: Table, path: Path) -> None:
                 cell = row.cells[metric]
                 line += [repr_float(cell.mean), repr_float(cell.ci95)]
             writer.writerow(line + [";".join(m for m in table.columns if row.cells[m].best)])
+        write_text_atomic(path, handle.getvalue())
 
 
 def repr_float(value: float) -> str:
@@ -184,7 +187,7 @@ def write_markdown(table: Table, path: Path) -> None:
         seeds = str(row.seeds) if row.seeds is not None else "published"
         lines.append(f"| {label} | {seeds} | " + " | ".join(cells) + " |")
     lines += [""] + [f"{note}" for note in table.notes]
-    path.write_text("\n".join(lines) + "\n")
+    write_text_atomic(path, "\n".join(lines) + "\n")
 
 
 LATEX_REPLACEMENTS = {
@@ -223,7 +226,7 @@ def write_latex(table: Table, path: Path) -> None:
         seeds = str(row.seeds) if row.seeds is not None else "--"
         lines.append(f"{label} & {seeds} & " + " & ".join(cells) + " \\\\")
     lines += ["\\bottomrule", "\\end{tabular}", "\\end{table}"]
-    path.write_text("\n".join(lines) + "\n")
+    write_text_atomic(path, "\n".join(lines) + "\n")
 
 
 def write_table(table: Table, prefix: Path) -> list[Path]:
