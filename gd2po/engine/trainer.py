@@ -108,7 +108,14 @@ class SuiteGRPOTrainer(GRPOTrainer):
         else:
             output = super()._generate_and_score_completions(inputs)
             rewards = self._last_rewards
-        self._apply_recipe(output, rewards, mode)
+        sequence_advantages = self._apply_recipe(output, rewards, mode)
+        if self.recipe.dynamic_sampling is None or mode != "train":
+            # TRL logged its own advantages for these rollouts (completion logs); show the recipe's.
+            # After a refill the logged rounds are not the kept batch, so TRL's stay there.
+            logged = self._logs["advantages"]
+            earlier = list(logged)[: max(0, len(logged) - len(sequence_advantages))]
+            logged.clear()
+            logged.extend(earlier + sequence_advantages.tolist())
         return output
 
     def _score_round(self, inputs) -> RoundResult:
@@ -126,7 +133,9 @@ class SuiteGRPOTrainer(GRPOTrainer):
         prompts = [dataset[rng.randrange(len(dataset))] for _ in range(count // self.num_generations)]
         return [dict(row) for row in prompts for _ in range(self.num_generations)]
 
-    def _apply_recipe(self, output: dict, rewards: torch.Tensor, mode: str) -> None:
+    def _apply_recipe(self, output: dict, rewards: torch.Tensor, mode: str) -> torch.Tensor:
+        """Put the recipe's (B, T) advantages for this process into ``output``; return the (B_global,)
+        sequence advantages."""
         completion_mask = output["completion_mask"]
         loss_mask = _loss_mask(output)
         lengths = gather(loss_mask.sum(dim=1))  # (B_global,): token-level whitening counts every token
@@ -152,6 +161,7 @@ class SuiteGRPOTrainer(GRPOTrainer):
             self._log_round(mode, f"reward/{name}/std", values.std().item() if values.numel() > 1 else 0.0)
             self._log_round(mode, f"reward/{name}/failures", float(self._round_failures[column]))
         self._round_failures = None
+        return result.sequence_advantages
 
     def _log_round(self, mode: str, key: str, value: float) -> None:
         self._metrics[mode][key].append(float(value))
@@ -207,26 +217,22 @@ class SuiteGRPOTrainer(GRPOTrainer):
         return loss
 
     def _log_loss_metrics(self, log_probs, old_log_probs, advantages, entropies, mask) -> None:
+        """Token means over all processes of the entropy and the clip rates, in one collective."""
         mode = "train" if self.model.training else "eval"
         ratio = importance_ratio(log_probs, old_log_probs)
         recipe = self.recipe
         mask = mask.to(torch.float32)
-
-        def masked_mean(values):
-            totals = self.accelerator.reduce(torch.stack([(values * mask).sum(), mask.sum()]), reduction="sum")
-            return (totals[0] / totals[1].clamp(min=1.0)).item()
-
-        self._metrics[mode]["entropy"].append(masked_mean(entropies))
-        self._metrics[mode]["clip_ratio/low_mean"].append(
-            masked_mean(((ratio < 1 - recipe.epsilon_low) & (advantages < 0)).float())
-        )
-        self._metrics[mode]["clip_ratio/high_mean"].append(
-            masked_mean(((ratio > 1 + recipe.epsilon_high) & (advantages > 0)).float())
-        )
+        values = {
+            "entropy": entropies,
+            "clip_ratio/low_mean": (ratio < 1 - recipe.epsilon_low) & (advantages < 0),
+            "clip_ratio/high_mean": (ratio > 1 + recipe.epsilon_high) & (advantages > 0),
+        }
         if recipe.dual_clip is not None:
-            self._metrics[mode]["clip_ratio/dual_mean"].append(
-                masked_mean(((ratio > recipe.dual_clip) & (advantages < 0)).float())
-            )
+            values["clip_ratio/dual_mean"] = (ratio > recipe.dual_clip) & (advantages < 0)
+        sums = torch.stack([mask.sum(), *((v.to(torch.float32) * mask).sum() for v in values.values())])
+        count, *totals = self.accelerator.reduce(sums, reduction="sum").tolist()
+        for name, total in zip(values, totals):
+            self._metrics[mode][name].append(total / max(count, 1.0))
 
 
 def _loss_mask(rows: dict) -> torch.Tensor:

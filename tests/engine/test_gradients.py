@@ -55,6 +55,14 @@ def test_advantages_are_the_cores_on_the_global_batch(hard):
     assert metrics["adv/conflict_rate"][-1] > 0
 
 
+def test_completion_logs_carry_the_recipes_advantages(hard):
+    """TRL logs its own sum-then-normalise advantages; the completion logs show the recipe's instead."""
+    trainer, batch = hard
+    sequence = core_result(trainer, batch).sequence_advantages.tolist()
+    assert list(trainer._logs["advantages"])[-len(sequence):] == pytest.approx(sequence, abs=1e-6)
+    assert len(trainer._logs["advantages"]) == len(trainer._logs["completion"])
+
+
 def test_filtered_rollouts_contribute_nothing_to_the_gradient(hard):
     trainer, batch = hard
     filtered = ~core_result(trainer, batch).keep
