@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         limit=args.limit,
         batch_size=args.batch_size,
         work_dir=args.run / "eval_work",
+        benchmarks=tuple(requested),
     )
     suite.check(context, requested)
     metrics: dict[str, float] = {}

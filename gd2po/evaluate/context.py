@@ -18,7 +18,8 @@ class EvalContext:
 
     ``run_config`` is the run's resolved ``config.yaml`` as a plain dict; ``limit`` caps the number
     of examples per dataset (``None``: the full set); ``backend`` is ``auto``, ``transformers`` or
-    ``vllm``; ``work_dir`` is a scratch folder inside the run dir for benchmark files.
+    ``vllm``; ``work_dir`` is a scratch folder inside the run dir for benchmark files;
+    ``benchmarks`` are all those of this evaluation, so a suite can generate for several in one pass.
     """
 
     run_dir: Path
@@ -28,6 +29,7 @@ class EvalContext:
     limit: int | None = None
     batch_size: int = 16
     work_dir: Path | None = None
+    benchmarks: tuple[str, ...] = ()
 
     def task_and_options(self):
         """The run's task object and its options, rebuilt from the resolved run config."""

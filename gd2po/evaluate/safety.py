@@ -15,7 +15,8 @@ Defaults (:func:`default_benchmarks`): the three sets for ``safety``, ``mini`` f
 The scorers are those of the run's task: the two reward models named in the run config for
 ``safety`` (sign and normalisation as configured), the rule-based scorers for ``safety_mini``, whose
 test sets are its held-out short prompts. ``--limit N`` keeps the first N prompts of each set;
-without it the real task uses the full sets (GPU).
+without it the real task uses the full sets (GPU). The sets of one evaluation are generated in one
+pass (one engine start), then scored set by set with the reward models loaded once.
 
 Also reported: ``n`` (prompts scored), ``empty_responses`` and ``truncated`` (counted fallbacks of
 the scorers), and for the mini task ``refusal_harmful`` / ``refusal_benign``, the shares of harmful
@@ -40,9 +41,10 @@ SETS = ("alpaca", "hh_rlhf", "pku_saferlhf")
 
 REWARD_MODEL_OPTIONS = ("useful_model", "harmless_model")  # the real task's; the mini task scores by rules
 
-# Scorers and test sets are loaded once per process and shared by the benchmarks of one evaluation.
+# Scorers, test sets and responses are made once per process and shared by the benchmarks of one evaluation.
 _SCORERS: dict[tuple, tuple] = {}
 _SETS: dict[tuple, dict[str, list[dict]]] = {}
+_RESPONSES: dict[tuple, dict[str, list[str]]] = {}
 
 
 def check(context: EvalContext, requested: list[str]) -> None:
@@ -78,7 +80,7 @@ def _check_reward_models(options) -> None:
 
 
 def _cached(cache: dict, context: EvalContext, task, options, load):
-    key = (str(context.run_dir), task.name, repr(options), context.limit)
+    key = (str(context.run_dir), str(context.model_dir), task.name, repr(options), context.limit, context.benchmarks)
     if key not in cache:
         cache.clear()
         cache[key] = load()
@@ -93,15 +95,20 @@ def _evaluation_sets(context: EvalContext, task, options) -> dict[str, list[dict
     return _cached(_SETS, context, task, options, lambda: task.evaluation_sets(options, context.limit))
 
 
-def _release_gpu_scorers() -> None:
-    """Drop reward models that sit on a GPU, so the next set's vLLM engine gets the memory back
-    (two 7B reward models take ~30 GB); they are reloaded for the next set."""
-    on_gpu = any(getattr(getattr(s, "device", None), "type", None) == "cuda" for pair in _SCORERS.values() for s in pair)
-    if on_gpu:
-        import torch
+def _responses(context: EvalContext, task, options, benchmark: str) -> list[str]:
+    """Greedy responses on ``benchmark``'s set. The first call generates every test set of this
+    evaluation (``context.benchmarks``) in one pass, so the policy's engine starts once and the reward
+    models, loaded after it, stay loaded for all sets."""
+    def generate_requested() -> dict[str, list[str]]:
+        names = [name for name in context.benchmarks if name in SETS] or [benchmark]
+        sets = _evaluation_sets(context, task, options)
+        responses = iter(_generate(context, [row for name in names for row in sets[name]]))
+        return {name: [next(responses) for _ in sets[name]] for name in names}
 
-        _SCORERS.clear()
-        torch.cuda.empty_cache()
+    generated = _cached(_RESPONSES, context, task, options, generate_requested)
+    if benchmark not in generated:  # called without the CLI's list of benchmarks
+        generated[benchmark] = _generate(context, _evaluation_sets(context, task, options)[benchmark])
+    return generated[benchmark]
 
 
 def _max_new_tokens(context: EvalContext) -> int:
@@ -155,13 +162,12 @@ def _write_records(context: EvalContext, benchmark: str, records: list[dict]) ->
 
 
 def evaluate_set(context: EvalContext, benchmark: str) -> dict[str, float]:
-    """Generate greedily on one test set and score it."""
+    """Generate greedily on one test set (with the evaluation's other sets, see :func:`_responses`) and score it."""
     task, options = _task(context)
     _check_reward_models(options)
     rows = _evaluation_sets(context, task, options)[benchmark]
-    responses = _generate(context, rows)
+    responses = _responses(context, task, options, benchmark)
     metrics, records = _score(task, _scorers(context, task, options), rows, responses)
-    _release_gpu_scorers()
     _write_records(context, benchmark, records)
     return metrics
 

@@ -145,6 +145,16 @@ def test_a_tool_calling_run_is_refused_by_the_safety_suite_before_generating(tmp
     assert calls == []
 
 
+def test_the_requested_sets_are_generated_in_one_pass_and_scored_per_set(tmp_path, monkeypatch):
+    calls = fake_generation(monkeypatch, ideal)
+    context = make_run(tmp_path, {"name": "safety_mini"})
+    assert cli.run(cli_args(context.run_dir, "alpaca,hh_rlhf,pku_saferlhf")) == 0
+    assert calls == [{"n": 3 * 2, "max_new_tokens": 24}]  # one engine start for the three sets
+    metrics = json.loads((context.run_dir / "eval.json").read_text())["metrics"]
+    for name in ("alpaca", "hh_rlhf", "pku_saferlhf"):  # each set scored on its own prompts' responses
+        assert metrics[f"{name}/n"] == 2 and metrics[f"{name}/harmless"] == 1.0 and metrics[f"{name}/useful"] == 1.0
+
+
 def test_each_set_reuses_the_test_sets_loaded_for_the_first(tmp_path, monkeypatch):
     fake_generation(monkeypatch, ideal)
     loads = []
