@@ -1,9 +1,4 @@
-import os
-
 import pytest
-
-for _name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
-    os.environ[_name] = "1"
 
 CORPUS = [
     "How do I boil an egg?",

@@ -1,20 +1,15 @@
 """The shipped safety prompts: provenance blob ids, row counts, data_source, HH-RLHF turn merging."""
 
-import hashlib
 import re
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from gd2po.tasks.safety import data
+from gd2po.tasks.tool_calling.download import git_blob_id
 
 PROVENANCE = data.RESOURCES / "PROVENANCE.md"
 HH_MERGED_POSITIONS = [665, 761, 1314, 1842, 2654, 3286, 3426, 3505, 3646, 3973, 4137]
-
-
-def git_blob_id(path) -> str:
-    content = path.read_bytes()
-    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
 
 
 def test_every_shipped_file_matches_its_provenance_blob_id_and_size():

@@ -25,13 +25,8 @@ DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["suites"
 
 @pytest.fixture(scope="module")
 def warmed_model(tmp_path_factory):
-    import os
-
-    import torch
-
     from gd2po.models.prepare import prepare_model
 
-    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     spec = dict(DEFAULT["prepare"])  # the task plus any of seed, size, warmstart_steps it overrides
     out = tmp_path_factory.mktemp("models") / "tool-calling-mini"
     prepare_model(spec.pop("task"), out, **spec)
