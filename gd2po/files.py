@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
-import tempfile
+import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Iterator
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
@@ -16,21 +17,29 @@ def write_text_atomic(path: str | Path, text: str) -> None:
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a torn one.
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a torn one."""
+    with atomic_file(path) as handle:
+        handle.write(data)
 
-    The data go to a fresh scratch file in the same folder (same file system; a unique name, so
-    concurrent writers do not share it), which is renamed over ``path``; on any error it is removed.
+
+@contextlib.contextmanager
+def atomic_file(path: str | Path) -> Iterator[BinaryIO]:
+    """A binary handle on a scratch file next to ``path``, renamed over ``path`` when the block ends
+    normally and removed when it raises (a check inside the block can still refuse the file).
+
+    The scratch file has a fresh exclusive name (same folder, so the rename is atomic; concurrent
+    writers never share it) and the usual permissions, 0666 less the umask; mkstemp's 0600 would
+    survive the rename.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, scratch = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp")
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
+        with open(scratch, "xb") as handle:
+            yield handle
         os.replace(scratch, path)
-    except BaseException:
-        Path(scratch).unlink(missing_ok=True)
-        raise
+    finally:
+        scratch.unlink(missing_ok=True)
 
 
 def write_json_atomic(path: str | Path, payload: Any) -> None:

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import shutil
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Callable
 
 from gd2po.errors import UserError
+from gd2po.files import atomic_file
 
 TRAIN_URL = "https://raw.githubusercontent.com/qiancheng0/ToolRL/main/dataset/rlla_4k/train.parquet"
 TRAIN_BLOB_ID = "0ddc730c556e4d26449dbdb55a1b28be824a8bfe"
@@ -57,22 +56,19 @@ def download_verified(
     if out.is_file() and git_blob_id(out) == blob_id:
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-    try:
+    with atomic_file(out) as handle:
         try:
-            with os.fdopen(descriptor, "wb") as handle, opener(url, timeout=timeout_s) as response:
+            with opener(url, timeout=timeout_s) as response:
                 shutil.copyfileobj(response, handle)
         except (urllib.error.URLError, OSError) as error:
             raise UserError(f"could not download {url} ({error}); {_manual_instructions(url, out, blob_id)}") from None
-        got = git_blob_id(Path(temporary))
+        handle.flush()
+        got = git_blob_id(Path(handle.name))
         if got != blob_id:
             raise UserError(
                 f"{url}: git blob id {got} does not match the expected {blob_id}; the file was not written. "
                 f"The upstream file changed or the download was corrupted: {_manual_instructions(url, out, blob_id)}"
             )
-        os.replace(temporary, out)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
     return out
 
 
